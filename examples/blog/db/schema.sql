@@ -1,0 +1,86 @@
+-- FraiseQL blog example: the normalized write model (tb_* tables).
+--
+-- Conventions
+--   * Trinity identifiers on every entity:
+--       pk_<entity>  INTEGER identity primary key, internal, never exposed through the API;
+--       id           UUID, the public identifier;
+--       identifier   TEXT, a human readable slug (e.g. 'acme', 'alice', 'hello-world-42').
+--   * Foreign keys are fk_<entity> INTEGER REFERENCES tb_<entity>(pk_<entity>).
+--     tb_post.fk_user is the post's author; tb_comment.fk_user the comment's author.
+--   * The tenant of a row is an organisation: a user belongs to one, a post to its author's,
+--     a comment to its post's.
+--   * Read models (tv_*) are defined in read_models.sql and kept in sync by explicit calls to
+--     fn_sync_tv_<entity>(ids); there are no triggers.
+--
+-- Re-running this file drops and recreates the example's tables (and, by CASCADE, the views in
+-- read_models.sql that read them). Requires PostgreSQL 13+ (gen_random_uuid() is built in).
+
+CREATE EXTENSION IF NOT EXISTS ltree;
+
+DROP TABLE IF EXISTS tb_comment, tb_post, tb_user, tb_organisation CASCADE;
+
+CREATE TABLE tb_organisation (
+    pk_organisation INTEGER GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    id              UUID NOT NULL UNIQUE DEFAULT gen_random_uuid(),
+    identifier      TEXT NOT NULL UNIQUE
+                    CONSTRAINT tb_organisation_identifier_slug
+                    CHECK (identifier ~ '^[a-z0-9]+(-[a-z0-9]+)*$'),
+    name            TEXT NOT NULL CHECK (length(name) BETWEEN 1 AND 200),
+    created_at      TIMESTAMPTZ NOT NULL DEFAULT now()
+);
+
+CREATE TABLE tb_user (
+    pk_user         INTEGER GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    id              UUID NOT NULL UNIQUE DEFAULT gen_random_uuid(),
+    identifier      TEXT NOT NULL UNIQUE
+                    CONSTRAINT tb_user_identifier_slug
+                    CHECK (identifier ~ '^[a-z0-9]+(-[a-z0-9]+)*$'),
+    fk_organisation INTEGER NOT NULL REFERENCES tb_organisation (pk_organisation),
+    name            TEXT NOT NULL CHECK (length(name) BETWEEN 1 AND 200),
+    email           TEXT NOT NULL UNIQUE
+                    CONSTRAINT tb_user_email_plausible
+                    CHECK (email ~ '^[^@[:space:]]+@[^@[:space:]]+\.[^@[:space:]]+$'
+                           AND length(email) <= 254),
+    role            TEXT NOT NULL DEFAULT 'reader'
+                    CHECK (role IN ('admin', 'author', 'reader')),
+    bio             TEXT,
+    created_at      TIMESTAMPTZ NOT NULL DEFAULT now()
+);
+CREATE INDEX tb_user_fk_organisation_idx ON tb_user (fk_organisation);
+
+CREATE TABLE tb_post (
+    pk_post         INTEGER GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    id              UUID NOT NULL UNIQUE DEFAULT gen_random_uuid(),
+    identifier      TEXT NOT NULL UNIQUE
+                    CONSTRAINT tb_post_identifier_slug
+                    CHECK (identifier ~ '^[a-z0-9]+(-[a-z0-9]+)*$'),
+    fk_user         INTEGER NOT NULL REFERENCES tb_user (pk_user),
+    title           TEXT NOT NULL CHECK (length(title) BETWEEN 1 AND 300),
+    body            TEXT NOT NULL,
+    status          TEXT NOT NULL DEFAULT 'draft'
+                    CHECK (status IN ('draft', 'published', 'archived')),
+    tags            TEXT[] NOT NULL DEFAULT '{}'
+                    CHECK (array_position(tags, NULL) IS NULL),
+    rating          NUMERIC(3, 2) CHECK (rating BETWEEN 0 AND 5),
+    view_count      INTEGER NOT NULL DEFAULT 0 CHECK (view_count >= 0),
+    published_at    TIMESTAMPTZ,
+    category_path   LTREE NOT NULL,
+    created_at      TIMESTAMPTZ NOT NULL DEFAULT now(),
+    CONSTRAINT tb_post_published_has_date
+        CHECK (status <> 'published' OR published_at IS NOT NULL)
+);
+CREATE INDEX tb_post_fk_user_idx ON tb_post (fk_user);
+
+CREATE TABLE tb_comment (
+    pk_comment      INTEGER GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    id              UUID NOT NULL UNIQUE DEFAULT gen_random_uuid(),
+    identifier      TEXT NOT NULL UNIQUE
+                    CONSTRAINT tb_comment_identifier_slug
+                    CHECK (identifier ~ '^[a-z0-9]+(-[a-z0-9]+)*$'),
+    fk_post         INTEGER NOT NULL REFERENCES tb_post (pk_post) ON DELETE CASCADE,
+    fk_user         INTEGER NOT NULL REFERENCES tb_user (pk_user),
+    body            TEXT NOT NULL CHECK (length(body) >= 1),
+    created_at      TIMESTAMPTZ NOT NULL DEFAULT now()
+);
+CREATE INDEX tb_comment_fk_post_idx ON tb_comment (fk_post);
+CREATE INDEX tb_comment_fk_user_idx ON tb_comment (fk_user);

@@ -1,0 +1,204 @@
+"""The example blog's GraphQL types and queries, over the read models in db/."""
+
+from __future__ import annotations
+
+import enum
+from typing import Annotated
+
+import fraiseql
+from fraiseql import Connection, OrderBy, Where
+from fraiseql.types.scalars import UUID, DateTime, EmailAddress, LTree
+
+
+@fraiseql.enum
+class UserRole(enum.Enum):
+    """What a user may do."""
+
+    ADMIN = "admin"
+    AUTHOR = "author"
+    READER = "reader"
+
+
+@fraiseql.enum
+class PostStatus(enum.Enum):
+    """Where a post is in its life."""
+
+    DRAFT = "draft"
+    PUBLISHED = "published"
+    ARCHIVED = "archived"
+
+
+@fraiseql.type
+class OrganisationRef:
+    """The organisation a user belongs to."""
+
+    id: UUID
+    identifier: str
+    name: str
+
+
+@fraiseql.type(sql_source="tv_organisation")
+class Organisation:
+    """A tenant: every user, post and comment belongs to one."""
+
+    id: UUID
+    identifier: str
+    name: str
+    created_at: DateTime
+
+
+@fraiseql.type
+class Author:
+    """The author of a post, as embedded in the post."""
+
+    id: UUID
+    identifier: str
+    name: str
+    email: EmailAddress
+
+
+@fraiseql.type
+class CommentAuthor:
+    """The author of a comment, as embedded in the comment."""
+
+    id: UUID
+    identifier: str
+    name: str
+
+
+@fraiseql.type
+class PostComment:
+    """A comment as embedded in its post."""
+
+    id: UUID
+    identifier: str
+    body: str
+    created_at: DateTime
+    author: CommentAuthor
+
+
+@fraiseql.type(sql_source="tv_user")
+class User:
+    """Someone who writes posts or comments."""
+
+    id: UUID
+    identifier: str
+    name: str
+    email: EmailAddress
+    role: UserRole
+    bio: str | None
+    created_at: DateTime
+    organisation: OrganisationRef
+
+    @fraiseql.field(description="The name with the handle, computed in Python.")
+    def display_name(self, info: object) -> str:
+        return f"{self.name} (@{self.identifier})"
+
+
+@fraiseql.type(sql_source="tv_post")
+class Post:
+    """A blog post with its author and comments embedded."""
+
+    id: UUID
+    identifier: str
+    title: str
+    body: str
+    status: PostStatus
+    tags: list[str]
+    rating: float | None
+    view_count: int
+    published_at: DateTime | None
+    created_at: DateTime
+    category_path: LTree
+    author: Author
+    comments: list[PostComment]
+
+
+@fraiseql.type
+class PostRef:
+    """The post a comment belongs to."""
+
+    id: UUID
+    identifier: str
+    title: str
+
+
+@fraiseql.type(sql_source="tv_comment")
+class Comment:
+    """A comment on a post."""
+
+    id: UUID
+    identifier: str
+    body: str
+    created_at: DateTime
+    post: PostRef
+    author: CommentAuthor
+
+
+SearchResult = Annotated[Post | User, fraiseql.union("SearchResult")]
+
+
+@fraiseql.query
+async def post(info, id: UUID | None = None, identifier: str | None = None) -> Post | None:
+    """One post by id or identifier."""
+
+
+@fraiseql.query
+async def posts(
+    info,
+    where: Where[Post] | None = None,
+    order_by: list[OrderBy[Post]] | None = None,
+    limit: int | None = None,
+    offset: int | None = None,
+) -> list[Post]:
+    """Posts, filtered and ordered."""
+
+
+@fraiseql.query
+async def posts_connection(
+    info,
+    where: Where[Post] | None = None,
+    order_by: list[OrderBy[Post]] | None = None,
+    first: int | None = None,
+    after: str | None = None,
+    last: int | None = None,
+    before: str | None = None,
+) -> Connection[Post]:
+    """Posts as a Relay connection."""
+
+
+@fraiseql.query
+async def user(info, id: UUID | None = None, identifier: str | None = None) -> User | None:
+    """One user by id or identifier."""
+
+
+@fraiseql.query
+async def users(
+    info,
+    where: Where[User] | None = None,
+    order_by: list[OrderBy[User]] | None = None,
+    first: int | None = None,
+    after: str | None = None,
+    last: int | None = None,
+    before: str | None = None,
+) -> Connection[User]:
+    """Users as a Relay connection."""
+
+
+@fraiseql.query
+async def organisations(info, where: Where[Organisation] | None = None) -> list[Organisation]:
+    """All organisations."""
+
+
+@fraiseql.query
+async def comments(
+    info,
+    where: Where[Comment] | None = None,
+    order_by: list[OrderBy[Comment]] | None = None,
+    limit: int | None = None,
+) -> list[Comment]:
+    """Comments, filtered and ordered."""
+
+
+QUERIES = [post, posts, posts_connection, user, users, organisations, comments]
+TYPES = [Organisation, User, Post, Comment]

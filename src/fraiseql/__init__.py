@@ -1,0 +1,39 @@
+"""FraiseQL: a GraphQL framework for PostgreSQL read models, database-first and CQRS.
+
+Declare types with decorators, hand them to :func:`create_app` (or :class:`Schema`), and each
+root query field is answered by one SQL statement against a ``tv_*`` read model.
+"""
+
+from fraiseql.app import create_app
+from fraiseql.db.repository import QueryRepository
+from fraiseql.execution.errors import FraiseQLError
+from fraiseql.execution.info import Info
+from fraiseql.schema.schema import Schema
+from fraiseql.types.decorators import enum, field, interface, query, union
+from fraiseql.types.decorators import input_ as input
+from fraiseql.types.decorators import type_ as type
+from fraiseql.types.generics import Connection, Edge, OrderBy, PageInfo, Where
+from fraiseql.types.scalars import ScalarError, scalar
+
+__all__ = [
+    "Connection",
+    "Edge",
+    "FraiseQLError",
+    "Info",
+    "OrderBy",
+    "PageInfo",
+    "QueryRepository",
+    "ScalarError",
+    "Schema",
+    "Where",
+    "create_app",
+    "enum",
+    "field",
+    "input",
+    "interface",
+    "query",
+    "scalar",
+    "type",
+    "union",
+]
+__version__ = "0.1.0"

@@ -1,0 +1,57 @@
+"""``create_app``: a schema served over HTTP as one ASGI application."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
+
+from starlette.applications import Starlette
+
+from fraiseql.asgi.app import build_asgi_app
+from fraiseql.asgi.cors import CORSConfig
+from fraiseql.asgi.http import ContextGetter
+from fraiseql.schema.schema import Schema
+
+
+def create_app(
+    *,
+    types: Iterable[type] = (),
+    queries: Sequence[Callable[..., Any]] = (),
+    schema: Schema | None = None,
+    database_url: str | None = None,
+    path: str = "/graphql",
+    graphiql: bool = True,
+    context_getter: ContextGetter | None = None,
+    cors: CORSConfig | None = None,
+    max_body_size: int = 1 << 20,
+    debug: bool = False,
+    **schema_options: Any,
+) -> Starlette:
+    """Build the ASGI app of a schema: GraphQL at ``path``, the pool opened at startup.
+
+    Give either a ready :class:`Schema` or the ``types``/``queries`` lists (plus
+    ``database_url``, else ``FRAISEQL_DATABASE_URL``) to build one.
+    """
+    if schema is None:
+        from fraiseql.db.pool import PoolSettings
+
+        settings = PoolSettings.from_env(database_url)
+        schema = Schema(
+            types=types,
+            queries=queries,
+            database_url=settings.dsn,
+            debug=debug,
+            **schema_options,
+        )
+    app = build_asgi_app(
+        schema,
+        path=path,
+        graphiql=graphiql,
+        context_getter=context_getter,
+        cors=cors,
+        max_body_size=max_body_size,
+        on_startup=(schema.open,),
+        on_shutdown=(schema.close,),
+    )
+    app.state.fraiseql_schema = schema
+    return app

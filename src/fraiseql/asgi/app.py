@@ -1,0 +1,86 @@
+"""A ready-to-serve Starlette application with the GraphQL endpoint."""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
+from contextlib import asynccontextmanager
+
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.routing import BaseRoute, Route
+from starlette.types import Lifespan
+
+from fraiseql.asgi.body import DEFAULT_MAX_BODY_SIZE
+from fraiseql.asgi.cors import CORSConfig
+from fraiseql.asgi.http import DEFAULT_CSRF_HEADERS, ContextGetter, GraphQLHTTPHandler
+from fraiseql.execution.protocol import OperationExecutor
+
+LifespanHook = Callable[[], Awaitable[None] | None]
+"""A startup or shutdown callable; coroutine functions are awaited."""
+
+
+async def _call(hook: LifespanHook) -> None:
+    result = hook()
+    if inspect.isawaitable(result):
+        await result
+
+
+def lifespan_from_hooks(
+    on_startup: Sequence[LifespanHook], on_shutdown: Sequence[LifespanHook]
+) -> Lifespan[Starlette]:
+    """A lifespan that runs ``on_startup`` in order, serves, then runs ``on_shutdown`` in order.
+
+    A failing startup hook stops the server from starting (the error propagates). Shutdown hooks
+    run even when serving ended with an error.
+    """
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        for hook in on_startup:
+            await _call(hook)
+        try:
+            yield
+        finally:
+            for hook in on_shutdown:
+                await _call(hook)
+
+    return lifespan
+
+
+def build_asgi_app(
+    executor: OperationExecutor,
+    *,
+    path: str = "/graphql",
+    graphiql: bool = True,
+    context_getter: ContextGetter | None = None,
+    cors: CORSConfig | None = None,
+    max_body_size: int = DEFAULT_MAX_BODY_SIZE,
+    csrf_require_header_on_get: bool = False,
+    csrf_get_header_names: Iterable[str] = DEFAULT_CSRF_HEADERS,
+    on_startup: Sequence[LifespanHook] = (),
+    on_shutdown: Sequence[LifespanHook] = (),
+) -> Starlette:
+    """Build a Starlette application serving GraphQL over HTTP at ``path``.
+
+    GET and POST are served by :class:`GraphQLHTTPHandler`; with ``cors`` set, CORS preflight
+    (OPTIONS) requests are answered by Starlette's ``CORSMiddleware``. The WebSocket transport
+    will be a ``WebSocketRoute`` at the same ``path``: Starlette dispatches on the scope type,
+    so both routes can share the path.
+    """
+    handler = GraphQLHTTPHandler(
+        executor,
+        graphiql=graphiql,
+        context_getter=context_getter,
+        max_body_size=max_body_size,
+        csrf_require_header_on_get=csrf_require_header_on_get,
+        csrf_get_header_names=csrf_get_header_names,
+    )
+    # methods=None: every method reaches the handler, which answers 405 in GraphQL form itself.
+    routes: list[BaseRoute] = [Route(path, handler, name="graphql", include_in_schema=False)]
+    middleware: list[Middleware] = [cors.middleware()] if cors is not None else []
+    return Starlette(
+        routes=routes,
+        middleware=middleware,
+        lifespan=lifespan_from_hooks(tuple(on_startup), tuple(on_shutdown)),
+    )

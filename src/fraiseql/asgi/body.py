@@ -1,0 +1,46 @@
+"""Reading a request body under a size limit, without buffering more than the limit."""
+
+from __future__ import annotations
+
+from starlette.datastructures import Headers
+from starlette.types import Message, Receive
+
+from fraiseql.asgi.errors import ClientDisconnectedError, TransportError, bad_request
+
+DEFAULT_MAX_BODY_SIZE = 1 << 20  # 1 MiB (DESIGN.md section 8)
+
+
+def _too_large(limit: int) -> TransportError:
+    return TransportError(
+        413, f"The request body is larger than {limit} bytes.", code="PAYLOAD_TOO_LARGE"
+    )
+
+
+def check_content_length(headers: Headers, limit: int) -> None:
+    """Refuse early (413) when a declared ``Content-Length`` is over ``limit``; 400 if invalid."""
+    raw = headers.get("content-length")
+    if raw is None:
+        return
+    if not raw.isdigit():
+        raise bad_request("The Content-Length header is not a non-negative integer.")
+    if int(raw) > limit:
+        raise _too_large(limit)
+
+
+async def read_body(receive: Receive, limit: int) -> bytes:
+    """Receive the whole body, raising 413 as soon as more than ``limit`` bytes have arrived.
+
+    Chunks are received one at a time and the reading stops at the chunk that crosses the limit,
+    so an oversized body is never held in memory. A disconnect raises ``ClientDisconnectedError``.
+    """
+    body = bytearray()
+    while True:
+        message: Message = await receive()
+        if message["type"] == "http.disconnect":
+            raise ClientDisconnectedError
+        chunk: bytes = message.get("body", b"")
+        if len(body) + len(chunk) > limit:
+            raise _too_large(limit)
+        body += chunk
+        if not message.get("more_body", False):
+            return bytes(body)

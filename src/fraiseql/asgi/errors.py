@@ -1,0 +1,59 @@
+"""Transport-level rejections and the GraphQL-shaped bodies that carry them."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import orjson
+
+BAD_REQUEST = "BAD_REQUEST"
+INTERNAL_SERVER_ERROR = "INTERNAL_SERVER_ERROR"
+
+
+class TransportError(Exception):
+    """An HTTP request that is refused before any GraphQL execution starts.
+
+    It is not a GraphQL request error: it is raised for requests that are not well-formed
+    GraphQL-over-HTTP requests (bad JSON, wrong parameter types), for unsupported methods or
+    media types, and for oversized bodies. ``status`` is the HTTP status to answer with, ``code``
+    goes into the error's ``extensions.code`` and ``headers`` are added to the response.
+    """
+
+    def __init__(
+        self,
+        status: int,
+        message: str,
+        *,
+        code: str = BAD_REQUEST,
+        headers: Mapping[str, str] | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+        self.code = code
+        self.headers: dict[str, str] = dict(headers or {})
+
+    def body(self) -> bytes:
+        """The GraphQL-shaped JSON body describing this error."""
+        return error_body(self.message, self.code)
+
+
+class ClientDisconnectedError(Exception):
+    """The client went away before the response was sent; nothing more should be sent."""
+
+
+def bad_request(message: str) -> TransportError:
+    """A 400 error for a request that is not a well-formed GraphQL-over-HTTP request."""
+    return TransportError(400, message)
+
+
+def error_body(message: str, code: str, **extensions: Any) -> bytes:
+    """Serialize ``{"errors": [{"message": ..., "extensions": {"code": ..., ...}}]}``."""
+    error = {"message": message, "extensions": {"code": code, **extensions}}
+    return orjson.dumps({"errors": [error]})
+
+
+def request_errors_body(errors: list[dict[str, Any]]) -> bytes:
+    """Serialize the body of a GraphQL request error: ``errors`` only, no ``data`` entry."""
+    return orjson.dumps({"errors": errors})

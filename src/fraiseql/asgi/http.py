@@ -1,0 +1,235 @@
+"""The GraphQL-over-HTTP endpoint: a plain ASGI callable in front of an operation executor.
+
+It implements the GraphQL-over-HTTP draft (https://graphql.github.io/graphql-over-http/draft/):
+GET and POST requests, ``Accept`` negotiation between ``application/graphql-response+json`` and
+``application/json``, the status code rules of each media type, and 405 for mutations over GET.
+It adds the defaults of DESIGN.md section 8: CSRF-safe content types only on POST, an optional
+required header on GET, a body size limit, masked internal errors, and cancellation of the
+execution when the client disconnects.
+"""
+
+from __future__ import annotations
+
+import inspect
+import logging
+import uuid
+from collections.abc import Awaitable, Callable, Iterable, Mapping
+from typing import Any
+
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, Response
+from starlette.types import Message, Receive, Scope, Send
+
+from fraiseql.asgi import media
+from fraiseql.asgi.body import DEFAULT_MAX_BODY_SIZE, check_content_length, read_body
+from fraiseql.asgi.disconnect import cancel_on_disconnect
+from fraiseql.asgi.errors import (
+    INTERNAL_SERVER_ERROR,
+    ClientDisconnectedError,
+    TransportError,
+    error_body,
+    request_errors_body,
+)
+from fraiseql.asgi.graphiql import graphiql_html
+from fraiseql.asgi.params import (
+    parse_query_string,
+    request_from_json_body,
+    request_from_query_params,
+)
+from fraiseql.execution.outcome import GraphQLRequest, PreparedOperation, RequestError
+from fraiseql.execution.protocol import OperationExecutor
+
+logger = logging.getLogger("fraiseql.asgi")
+
+ContextGetter = Callable[[Request], Awaitable[dict[str, Any]] | dict[str, Any]]
+"""Builds the execution context of a request; the handler adds ``"request"`` to it."""
+
+ALLOWED_METHODS = "GET, POST"
+DEFAULT_CSRF_HEADERS = ("x-requested-with", "graphql-require-preflight")
+"""Headers a browser cannot send cross-site without a CORS preflight; any one of them will do."""
+
+
+class GraphQLHTTPHandler:
+    """ASGI application serving GraphQL over HTTP with an :class:`OperationExecutor`.
+
+    ``context_getter`` (sync or async) builds the context dict of each request; the handler
+    always sets ``context["request"]`` to the Starlette request. A
+    ``starlette.exceptions.HTTPException`` raised by it propagates to the enclosing Starlette or
+    FastAPI application (use it to answer 401/403); any other exception is masked as a 500.
+
+    When ``csrf_require_header_on_get`` is true, GET requests that run an operation must carry
+    one of ``csrf_get_header_names`` (any value), else they are refused with 400. POST requests
+    are always protected: only JSON content types, which need a CORS preflight, are accepted.
+    """
+
+    def __init__(
+        self,
+        executor: OperationExecutor,
+        *,
+        graphiql: bool = True,
+        context_getter: ContextGetter | None = None,
+        max_body_size: int = DEFAULT_MAX_BODY_SIZE,
+        csrf_require_header_on_get: bool = False,
+        csrf_get_header_names: Iterable[str] = DEFAULT_CSRF_HEADERS,
+    ) -> None:
+        if max_body_size < 0:
+            raise ValueError("max_body_size must not be negative")
+        self.executor = executor
+        self.graphiql = graphiql
+        self.context_getter = context_getter
+        self.max_body_size = max_body_size
+        self.csrf_require_header_on_get = csrf_require_header_on_get
+        self.csrf_get_header_names = tuple(name.lower() for name in csrf_get_header_names)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Answer one HTTP request."""
+        if scope["type"] != "http":
+            raise RuntimeError(f"GraphQLHTTPHandler serves HTTP only, not {scope['type']!r}")
+        try:
+            response = await self._respond(Request(scope, receive), receive)
+        except ClientDisconnectedError:
+            return
+        await response(scope, receive, send)
+
+    async def _respond(self, request: Request, receive: Receive) -> Response:
+        method = request.method
+        accept = ", ".join(request.headers.getlist("accept")) or None
+        media_type = media.APPLICATION_JSON  # used for errors found before negotiation
+        try:
+            if method not in ("GET", "POST"):
+                raise TransportError(
+                    405,
+                    f"Method {method} is not allowed: use GET or POST.",
+                    code="METHOD_NOT_ALLOWED",
+                    headers={"Allow": ALLOWED_METHODS},
+                )
+            params: dict[str, str] = {}
+            if method == "GET":
+                params = parse_query_string(request.scope.get("query_string", b""))
+                if self.graphiql and "query" not in params and media.accepts_html(accept):
+                    page = HTMLResponse(graphiql_html())
+                    page.headers.add_vary_header("Accept")
+                    return page
+            negotiated = media.negotiate_response_type(accept)
+            if negotiated is None:
+                raise TransportError(
+                    406,
+                    "None of the media types in the Accept header can be served: "
+                    f"accept {media.GRAPHQL_RESPONSE_JSON} or {media.APPLICATION_JSON}.",
+                    code="NOT_ACCEPTABLE",
+                )
+            media_type = negotiated
+            if method == "GET":
+                self._check_csrf_header(request)
+                graphql_request = request_from_query_params(params)
+            else:
+                graphql_request, request = await self._read_post(request, receive)
+            return await self._run(request, receive, graphql_request, media_type)
+        except TransportError as exc:
+            return _response(exc.body(), exc.status, media_type, exc.headers)
+        except RequestError as exc:
+            return _request_error_response(exc.errors, media_type)
+        except (ClientDisconnectedError, HTTPException):
+            raise
+        except Exception:
+            return _internal_error_response(media_type)
+
+    def _check_csrf_header(self, request: Request) -> None:
+        if not self.csrf_require_header_on_get:
+            return
+        if any(name in request.headers for name in self.csrf_get_header_names):
+            return
+        names = ", ".join(self.csrf_get_header_names)
+        raise TransportError(400, f"GET requests must carry one of these headers: {names}.")
+
+    async def _read_post(
+        self, request: Request, receive: Receive
+    ) -> tuple[GraphQLRequest, Request]:
+        problem = media.check_request_content_type(request.headers.get("content-type"))
+        if problem is not None:
+            raise TransportError(415, problem, code="UNSUPPORTED_MEDIA_TYPE")
+        check_content_length(request.headers, self.max_body_size)
+        body = await read_body(receive, self.max_body_size)
+        # Hand the context getter a request whose body() still works: replay what was read.
+        return request_from_json_body(body), Request(request.scope, _replay(body, receive))
+
+    async def _run(
+        self,
+        request: Request,
+        receive: Receive,
+        graphql_request: GraphQLRequest,
+        media_type: str,
+    ) -> Response:
+        prepared = self.executor.prepare(graphql_request)
+        _check_operation_type(prepared, request.method)
+        context = {**await self._user_context(request), "request": request}
+        result = await cancel_on_disconnect(
+            self.executor.execute(prepared, graphql_request, context), receive
+        )
+        return _response(result.body, 200, media_type, result.headers)
+
+    async def _user_context(self, request: Request) -> Mapping[str, Any]:
+        if self.context_getter is None:
+            return {}
+        value = self.context_getter(request)
+        return await value if inspect.isawaitable(value) else value
+
+
+def _check_operation_type(prepared: PreparedOperation, method: str) -> None:
+    """Refuse mutations over GET (405, before anything runs) and subscriptions over HTTP."""
+    if prepared.operation_type == "mutation" and method == "GET":
+        raise TransportError(
+            405,
+            "Mutations cannot be sent with GET: use POST.",
+            code="METHOD_NOT_ALLOWED",
+            headers={"Allow": "POST"},
+        )
+    if prepared.operation_type == "subscription":
+        message = "Subscriptions are not served over HTTP: use the WebSocket endpoint."
+        raise RequestError(
+            [{"message": message, "extensions": {"code": "OPERATION_NOT_SUPPORTED"}}]
+        )
+
+
+def _replay(body: bytes, receive: Receive) -> Receive:
+    """A ``receive`` that yields the already-read body once, then defers to the real one."""
+    pending = True
+
+    async def replay() -> Message:
+        nonlocal pending
+        if pending:
+            pending = False
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await receive()
+
+    return replay
+
+
+def _response(
+    body: bytes, status: int, media_type: str, headers: Mapping[str, str] | None = None
+) -> Response:
+    response = Response(body, status, media_type=f"{media_type}; charset=utf-8")
+    for name, value in (headers or {}).items():
+        response.headers[name] = value
+    response.headers.add_vary_header("Accept")
+    return response
+
+
+def _request_error_response(errors: list[dict[str, Any]], media_type: str) -> Response:
+    """A GraphQL request error: 200 under application/json, 400 under graphql-response+json.
+
+    GraphQL-over-HTTP draft, "Status Codes": with application/json a well-formed request gets
+    200 even for parse, validation, operation-selection and variable-coercion errors; with
+    application/graphql-response+json a response without ``data`` is a 4xx, 400 for these.
+    """
+    status = 400 if media_type == media.GRAPHQL_RESPONSE_JSON else 200
+    return _response(request_errors_body(errors), status, media_type)
+
+
+def _internal_error_response(media_type: str) -> Response:
+    """A masked 500: the details go to the log under an error id, the client gets the id only."""
+    error_id = uuid.uuid4().hex
+    logger.exception("Unhandled error while serving a GraphQL request (errorId=%s)", error_id)
+    body = error_body("Internal server error", INTERNAL_SERVER_ERROR, errorId=error_id)
+    return _response(body, 500, media_type)

@@ -1,0 +1,68 @@
+"""The connection pool, configured from ``FRAISEQL_DATABASE_URL`` or explicit settings."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from typing import Any
+
+import asyncpg
+
+DATABASE_URL_ENV = "FRAISEQL_DATABASE_URL"
+
+
+@dataclass(frozen=True, slots=True)
+class PoolSettings:
+    """How the pool connects: DSN, size, timeouts (seconds)."""
+
+    dsn: str
+    min_size: int = 1
+    max_size: int = 10
+    acquire_timeout: float = 5.0
+    statement_timeout_ms: int = 30_000
+    statement_cache_size: int = 256
+
+    @classmethod
+    def from_env(cls, dsn: str | None = None, **overrides: Any) -> PoolSettings:
+        """Settings from ``dsn`` or the ``FRAISEQL_DATABASE_URL`` environment variable."""
+        dsn = dsn or os.environ.get(DATABASE_URL_ENV)
+        if not dsn:
+            raise RuntimeError(f"no database URL: pass database_url= or set {DATABASE_URL_ENV}")
+        return cls(dsn=dsn, **overrides)
+
+
+class Database:
+    """An asyncpg pool opened at application startup and closed at shutdown."""
+
+    def __init__(self, settings: PoolSettings) -> None:
+        self.settings = settings
+        self._pool: asyncpg.Pool | None = None
+
+    async def open(self) -> None:
+        """Create the pool (idempotent)."""
+        if self._pool is not None:
+            return
+        settings = self.settings
+        self._pool = await asyncpg.create_pool(
+            settings.dsn,
+            min_size=settings.min_size,
+            max_size=settings.max_size,
+            statement_cache_size=settings.statement_cache_size,
+            server_settings={
+                "application_name": "fraiseql",
+                "statement_timeout": str(settings.statement_timeout_ms),
+            },
+        )
+
+    async def close(self) -> None:
+        """Close the pool, waiting for connections to be released."""
+        if self._pool is not None:
+            pool, self._pool = self._pool, None
+            await pool.close()
+
+    @property
+    def pool(self) -> asyncpg.Pool:
+        """The open pool; raises when :meth:`open` was not awaited."""
+        if self._pool is None:
+            raise RuntimeError("the database pool is not open (was the app's startup run?)")
+        return self._pool

@@ -1,0 +1,79 @@
+"""One request's database session: a connection and a transaction, taken only when needed."""
+
+from __future__ import annotations
+
+from types import TracebackType
+
+import asyncpg
+from asyncpg.transaction import Transaction
+
+from fraiseql.db.pool import Database
+
+
+class RequestSession:
+    """Acquires a pooled connection and opens the request transaction on first use.
+
+    A request that never touches the database (introspection, ``__typename``) never takes a
+    connection. Used as ``async with``: the transaction commits when the block ends normally
+    and rolls back on an exception.
+    """
+
+    __slots__ = ("_connection", "_database", "_readonly", "_transaction")
+
+    def __init__(self, database: Database | None, *, readonly: bool = True) -> None:
+        self._database = database
+        self._readonly = readonly
+        self._connection: asyncpg.pool.PoolConnectionProxy | None = None
+        self._transaction: Transaction | None = None
+
+    async def connection(self) -> asyncpg.pool.PoolConnectionProxy:
+        """The request's connection, inside its transaction."""
+        if self._connection is None:
+            if self._database is None:
+                raise RuntimeError("this schema has no database configured")
+            settings = self._database.settings
+            connection = await self._database.pool.acquire(timeout=settings.acquire_timeout)
+            try:
+                transaction = connection.transaction(readonly=self._readonly)
+                await transaction.start()
+            except BaseException:
+                await self._database.pool.release(connection)
+                raise
+            self._connection, self._transaction = connection, transaction
+        return self._connection
+
+    async def reset(self) -> None:
+        """Roll back after a failed statement; the next use starts a fresh transaction.
+
+        A statement error aborts a PostgreSQL transaction; later root fields of the same
+        request must still run, so the session starts over instead of failing them all.
+        """
+        connection, transaction = self._connection, self._transaction
+        self._connection = self._transaction = None
+        if connection is None or transaction is None or self._database is None:
+            return
+        try:
+            await transaction.rollback()
+        finally:
+            await self._database.pool.release(connection)
+
+    async def __aenter__(self) -> RequestSession:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        connection, transaction = self._connection, self._transaction
+        self._connection = self._transaction = None
+        if connection is None or transaction is None or self._database is None:
+            return
+        try:
+            if exc_type is None:
+                await transaction.commit()
+            else:
+                await transaction.rollback()
+        finally:
+            await self._database.pool.release(connection)

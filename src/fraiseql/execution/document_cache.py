@@ -1,0 +1,83 @@
+"""Parse and validate each document once: a bounded LRU keyed by the document text."""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from typing import Any
+
+from graphql import (
+    DocumentNode,
+    FragmentDefinitionNode,
+    GraphQLError,
+    GraphQLSchema,
+    OperationDefinitionNode,
+    parse,
+    validate,
+)
+
+from fraiseql.execution.errors import format_graphql_error
+
+
+@dataclass(slots=True)
+class CachedDocument:
+    """A parsed document and its validation outcome; ``errors`` is empty when valid."""
+
+    document: DocumentNode | None
+    errors: list[dict[str, Any]]
+    operations: dict[str | None, OperationDefinitionNode] = field(default_factory=dict)
+    fragments: dict[str, FragmentDefinitionNode] = field(default_factory=dict)
+    prepared: dict[str | None, Any] = field(default_factory=dict)
+
+
+class DocumentCache:
+    """Bounded LRU of :class:`CachedDocument` for one schema.
+
+    Invalid documents are cached too, so a client repeating a bad query costs a lookup.
+    """
+
+    def __init__(
+        self, schema: GraphQLSchema, *, max_size: int = 1000, max_tokens: int = 2000
+    ) -> None:
+        self.schema = schema
+        self.max_size = max_size
+        self.max_tokens = max_tokens
+        self._entries: OrderedDict[str, CachedDocument] = OrderedDict()
+        self.hits = 0
+        self.misses = 0
+
+    def get(self, source: str) -> CachedDocument:
+        """The cached document for ``source``, parsing and validating it on a miss."""
+        entry = self._entries.get(source)
+        if entry is not None:
+            self._entries.move_to_end(source)
+            self.hits += 1
+            return entry
+        self.misses += 1
+        entry = self._load(source)
+        self._entries[source] = entry
+        if len(self._entries) > self.max_size:
+            self._entries.popitem(last=False)
+        return entry
+
+    def _load(self, source: str) -> CachedDocument:
+        try:
+            document = parse(source, max_tokens=self.max_tokens)
+        except GraphQLError as error:
+            return CachedDocument(None, [format_graphql_error(error, "GRAPHQL_PARSE_FAILED")])
+        errors = validate(self.schema, document)
+        if errors:
+            return CachedDocument(
+                document, [format_graphql_error(e, "GRAPHQL_VALIDATION_FAILED") for e in errors]
+            )
+        entry = CachedDocument(document, [])
+        for definition in document.definitions:
+            if isinstance(definition, OperationDefinitionNode):
+                name = definition.name.value if definition.name else None
+                entry.operations[name] = definition
+            elif isinstance(definition, FragmentDefinitionNode):
+                entry.fragments[definition.name.value] = definition
+        return entry
+
+    def __len__(self) -> int:
+        return len(self._entries)

@@ -1,0 +1,229 @@
+"""The one execution path: prepare (cached) → plan (cached) → resolve root fields → build bytes."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import asyncpg
+import orjson
+from graphql import GraphQLError, GraphQLSchema, execute
+from graphql.execution.values import get_argument_values, get_variable_values
+
+from fraiseql.db.pool import Database
+from fraiseql.db.repository import QueryRepository
+from fraiseql.db.session import RequestSession
+from fraiseql.execution.document_cache import DocumentCache
+from fraiseql.execution.errors import FraiseQLError, format_exception, format_graphql_error
+from fraiseql.execution.info import Info
+from fraiseql.execution.outcome import (
+    ExecutionResponse,
+    GraphQLRequest,
+    PreparedOperation,
+    RequestError,
+)
+from fraiseql.execution.plan import OperationPlan, PreparedDocumentOperation, RootPlan
+from fraiseql.execution.resolver_pass import ResolverPass
+from fraiseql.execution.root_fields import resolve_auto, resolve_custom
+from fraiseql.execution.shapes import FieldPlan
+from fraiseql.native.projector import NullBubble, Projector
+from fraiseql.schema.model import SchemaModel
+
+logger = logging.getLogger("fraiseql.execution")
+
+
+def _request_error(message: str, code: str) -> RequestError:
+    return RequestError([{"message": message, "extensions": {"code": code}}])
+
+
+class Executor:
+    """Runs operations of one schema; implements the transports' ``OperationExecutor``."""
+
+    def __init__(
+        self,
+        model: SchemaModel,
+        schema: GraphQLSchema,
+        database: Database | None,
+        *,
+        serializers: Mapping[str, Callable[[Any], Any]],
+        document_cache_size: int = 1000,
+        max_tokens: int = 2000,
+        debug: bool = False,
+    ) -> None:
+        self.model = model
+        self.schema = schema
+        self.database = database
+        self.serializers = serializers
+        self.documents = DocumentCache(schema, max_size=document_cache_size, max_tokens=max_tokens)
+        self.debug = debug
+
+    # -- prepare -------------------------------------------------------------------------------
+
+    def prepare(self, request: GraphQLRequest) -> PreparedOperation:
+        """Parse and validate (cached), then select the operation."""
+        if not isinstance(request.query, str) or not request.query.strip():
+            raise _request_error("Must provide a query string.", "BAD_REQUEST")
+        entry = self.documents.get(request.query)
+        if entry.errors:
+            raise RequestError(entry.errors)
+        name = request.operation_name
+        prepared = entry.prepared.get(name)
+        if prepared is not None:
+            return prepared  # type: ignore[no-any-return]
+        if name is None:
+            if len(entry.operations) != 1:
+                raise _request_error(
+                    "Must provide operation name if query contains multiple operations.",
+                    "BAD_REQUEST",
+                )
+            operation = next(iter(entry.operations.values()))
+        else:
+            found = entry.operations.get(name)
+            if found is None:
+                raise _request_error(f"Unknown operation named '{name}'.", "BAD_REQUEST")
+            operation = found
+        prepared = PreparedDocumentOperation(operation, entry.fragments)
+        entry.prepared[name] = prepared
+        return prepared
+
+    # -- execute -------------------------------------------------------------------------------
+
+    async def execute(
+        self,
+        prepared: PreparedOperation,
+        request: GraphQLRequest,
+        context: dict[str, Any],
+    ) -> ExecutionResponse:
+        """Run a prepared operation; the response is complete JSON bytes."""
+        assert isinstance(prepared, PreparedDocumentOperation)
+        if prepared.operation_type != "query":
+            raise _request_error(
+                f"{prepared.operation_type.capitalize()} operations are not supported "
+                "by this schema.",
+                "OPERATION_NOT_SUPPORTED",
+            )
+        coerced = get_variable_values(
+            self.schema, prepared.operation.variable_definitions or (), request.variables or {}
+        )
+        if isinstance(coerced, list):
+            raise RequestError([format_graphql_error(e, "BAD_USER_INPUT") for e in coerced])
+        plan = prepared.plan(self.schema, self.model.queries, self.serializers, coerced.coerced)
+        async with RequestSession(self.database) as session:
+            repository = QueryRepository(self.model, session)
+            return await self._run(prepared, plan, request, coerced, context, repository)
+
+    async def _run(
+        self,
+        prepared: PreparedDocumentOperation,
+        plan: OperationPlan,
+        request: GraphQLRequest,
+        variables: Any,
+        context: dict[str, Any],
+        repository: QueryRepository,
+    ) -> ExecutionResponse:
+        data: dict[str, Any] | None = {}
+        errors: list[dict[str, Any]] = []
+        introspected = self._introspect(plan, request, errors)
+        for root in plan.roots:
+            if root.name == "__typename":
+                value: Any = "Query"
+            elif root.model is None:
+                value = introspected.get(root.key) if introspected else None
+            else:
+                try:
+                    value = await self._root_value(
+                        root, variables, context, prepared, repository, errors
+                    )
+                except NullBubble:
+                    data = None
+                    break
+            assert data is not None
+            data[root.key] = value
+        body: dict[str, Any] = {}
+        if errors:
+            body["errors"] = errors
+        body["data"] = data
+        return ExecutionResponse(
+            body=orjson.dumps(body), has_errors=bool(errors), data_is_null=data is None
+        )
+
+    def _introspect(
+        self, plan: OperationPlan, request: GraphQLRequest, errors: list[dict[str, Any]]
+    ) -> dict[str, Any] | None:
+        if plan.introspection is None:
+            return None
+        result = execute(self.schema, plan.introspection, variable_values=request.variables)
+        if hasattr(result, "__await__"):  # never: introspection resolvers are synchronous
+            raise RuntimeError("introspection returned an awaitable")
+        errors.extend(format_graphql_error(e) for e in result.errors or ())
+        return result.data
+
+    async def _root_value(
+        self,
+        root: RootPlan,
+        variables: Any,
+        context: dict[str, Any],
+        prepared: PreparedDocumentOperation,
+        repository: QueryRepository,
+        errors: list[dict[str, Any]],
+    ) -> Any:
+        """The completed value of one root field; field errors go to ``errors``."""
+        model, shape = root.model, root.shape
+        assert model is not None and shape is not None and root.definition is not None
+        field = FieldPlan(
+            root.key, root.name, root.name, "Query", shape, root.nodes, root.definition
+        )
+        path = (None, root.key)
+
+        def make_info(plan: FieldPlan, path_keys: list[str | int]) -> Info:
+            return Info(
+                field_name=plan.name,
+                parent_type=plan.parent_type,
+                path=path_keys,
+                field_nodes=plan.nodes,
+                context=context,
+                schema=self.schema,
+                operation=prepared.operation,
+                variables=variables.coerced,
+                repository=repository,
+            )
+
+        try:
+            arguments = get_argument_values(root.definition, root.nodes[0], variables)
+            if model.kind == "custom":
+                source = await resolve_custom(model, arguments, make_info(field, [root.key]))
+            else:
+                source = await resolve_auto(self.model, model, root, arguments, repository)
+        except (FraiseQLError, GraphQLError) as error:
+            errors.append(format_exception(error, path=[root.key], locations=field.locations))
+            return self._null_root(shape.nullable)
+        except asyncpg.DataError as error:
+            message = f"Invalid value for '{root.name}': {error.args[0] if error.args else error}"
+            errors.append(
+                format_exception(FraiseQLError(message), path=[root.key], locations=field.locations)
+            )
+            return self._null_root(shape.nullable)
+        except Exception as error:  # masked, logged with an id
+            errors.append(
+                format_exception(
+                    error, path=[root.key], locations=field.locations, debug=self.debug
+                )
+            )
+            return self._null_root(shape.nullable)
+        resolved = None
+        if shape.has_resolvers:
+            resolver_pass = ResolverPass(self.model, variables, make_info)
+            await resolver_pass.run(shape, source, path)
+            resolved = resolver_pass.resolved
+        projector = Projector(resolved, debug=self.debug)
+        try:
+            return projector.complete(field, shape, source, path)
+        finally:
+            errors.extend(projector.errors)
+
+    @staticmethod
+    def _null_root(nullable: bool) -> None:
+        if not nullable:
+            raise NullBubble
+        return None

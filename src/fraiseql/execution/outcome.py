@@ -1,0 +1,58 @@
+"""What the executor hands back to a transport: the prepared operation and the response bytes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+OperationType = Literal["query", "mutation", "subscription"]
+
+
+@dataclass(frozen=True, slots=True)
+class GraphQLRequest:
+    """One GraphQL request as a transport decoded it (GET parameters or a POST body)."""
+
+    query: str | None
+    variables: dict[str, Any] | None = None
+    operation_name: str | None = None
+    extensions: dict[str, Any] | None = None
+
+
+class RequestError(Exception):
+    """The request cannot be executed: no ``data`` entry will be in the response.
+
+    Raised for documents that do not parse or validate, unknown operation names and variable
+    values that do not coerce. ``errors`` are GraphQL-formatted error dicts, ready to serialize.
+    """
+
+    def __init__(self, errors: list[dict[str, Any]]) -> None:
+        super().__init__(errors[0]["message"] if errors else "request error")
+        self.errors = errors
+
+
+@dataclass(frozen=True, slots=True)
+class ExecutionResponse:
+    """The serialized response of an executed operation.
+
+    ``body`` is the complete JSON response (``{"errors": [...], "data": ...}``). ``data_is_null``
+    tells that a non-null root field made ``data`` null; the response is still a 200 under both
+    media types (GraphQL-over-HTTP, "Status Codes"), but logs and metrics may want to know.
+    """
+
+    body: bytes
+    has_errors: bool = False
+    data_is_null: bool = False
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+class PreparedOperation:
+    """A parsed, validated operation, selected by name, ready to execute many times.
+
+    The executor builds it (from its document cache); a transport only reads
+    ``operation_type`` to refuse mutations on GET before anything runs.
+    """
+
+    __slots__ = ("operation_type",)
+
+    def __init__(self, operation_type: OperationType) -> None:
+        self.operation_type: OperationType = operation_type

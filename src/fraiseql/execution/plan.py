@@ -1,0 +1,130 @@
+"""Operation plans: the root fields of an operation with the shapes of their values.
+
+A plan is built once per document, operation and values of the variables that ``@skip`` and
+``@include`` read, then reused by every request that sends them.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from graphql import (
+    DocumentNode,
+    FieldNode,
+    FragmentDefinitionNode,
+    GraphQLField,
+    GraphQLSchema,
+    OperationDefinitionNode,
+    OperationType,
+    SelectionSetNode,
+)
+
+from fraiseql.execution.outcome import PreparedOperation
+from fraiseql.execution.selection import collect_fields, directive_variables
+from fraiseql.execution.shapes import Shape, ShapeBuilder
+from fraiseql.schema.model import RootFieldModel
+
+INTROSPECTION_FIELDS = frozenset({"__schema", "__type"})
+_MAX_PLANS_PER_OPERATION = 64
+
+
+@dataclass(slots=True)
+class RootPlan:
+    """One root response key: the root field, its nodes and the shape of its value."""
+
+    key: str
+    name: str
+    nodes: tuple[FieldNode, ...]
+    definition: GraphQLField | None
+    model: RootFieldModel | None
+    shape: Shape | None
+
+
+@dataclass(slots=True)
+class OperationPlan:
+    """Every root field of an operation, in document order."""
+
+    roots: list[RootPlan]
+    introspection: DocumentNode | None
+
+
+class PreparedDocumentOperation(PreparedOperation):
+    """An operation of a valid cached document, with its plans cached by directive variables."""
+
+    __slots__ = ("directive_variables", "fragments", "operation", "plans")
+
+    def __init__(
+        self,
+        operation: OperationDefinitionNode,
+        fragments: Mapping[str, FragmentDefinitionNode],
+    ) -> None:
+        super().__init__(operation.operation.value)
+        self.operation = operation
+        self.fragments = dict(fragments)
+        self.directive_variables = tuple(
+            sorted(directive_variables([operation, *self.fragments.values()]))
+        )
+        self.plans: OrderedDict[tuple[Any, ...], OperationPlan] = OrderedDict()
+
+    def plan(
+        self,
+        schema: GraphQLSchema,
+        roots: Mapping[str, RootFieldModel],
+        serializers: Mapping[str, Callable[[Any], Any]],
+        variables: Mapping[str, Any],
+    ) -> OperationPlan:
+        """The plan for these variable values (built on first use)."""
+        key = tuple(variables.get(name) for name in self.directive_variables)
+        plan = self.plans.get(key)
+        if plan is None:
+            plan = self._build(schema, roots, serializers, variables)
+            self.plans[key] = plan
+            if len(self.plans) > _MAX_PLANS_PER_OPERATION:
+                self.plans.popitem(last=False)
+        return plan
+
+    def _build(
+        self,
+        schema: GraphQLSchema,
+        roots: Mapping[str, RootFieldModel],
+        serializers: Mapping[str, Callable[[Any], Any]],
+        variables: Mapping[str, Any],
+    ) -> OperationPlan:
+        root_type = schema.get_root_type(OperationType(self.operation.operation))
+        assert root_type is not None
+        grouped = collect_fields(
+            schema, root_type, [self.operation.selection_set], self.fragments, variables
+        )
+        builder = ShapeBuilder(schema, self.fragments, variables, serializers)
+        plans: list[RootPlan] = []
+        introspection_nodes: list[FieldNode] = []
+        for key, nodes in grouped.items():
+            name = nodes[0].name.value
+            merged = tuple(nodes)
+            if name == "__typename":
+                plans.append(RootPlan(key, name, merged, None, None, None))
+                continue
+            if name in INTROSPECTION_FIELDS:
+                plans.append(RootPlan(key, name, merged, None, None, None))
+                introspection_nodes.extend(merged)
+                continue
+            definition = root_type.fields[name]
+            shape = builder.build(definition.type, merged)
+            plans.append(RootPlan(key, name, merged, definition, roots[name], shape))
+        introspection = None
+        if introspection_nodes:
+            introspection = DocumentNode(
+                definitions=(
+                    OperationDefinitionNode(
+                        operation=OperationType.QUERY,
+                        variable_definitions=self.operation.variable_definitions,
+                        directives=(),
+                        selection_set=SelectionSetNode(selections=tuple(introspection_nodes)),
+                    ),
+                    *self.fragments.values(),
+                )
+            )
+        return OperationPlan(plans, introspection)

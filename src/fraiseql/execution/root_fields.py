@@ -1,0 +1,146 @@
+"""Answering root fields: auto fields with one SQL statement each, custom ones in Python."""
+
+from __future__ import annotations
+
+import inspect
+from typing import Any
+
+import orjson
+
+from fraiseql.db.repository import QueryRepository
+from fraiseql.execution.errors import FraiseQLError
+from fraiseql.execution.info import Info
+from fraiseql.execution.plan import RootPlan
+from fraiseql.execution.shapes import OBJECT, Shape
+from fraiseql.schema.model import RootFieldModel, SchemaModel
+from fraiseql.sql.cursor import encode_cursor
+from fraiseql.sql.select import select_list, select_one, select_page
+
+
+def _selected(shape: Shape | None, name: str) -> Shape | bool | None:
+    """The shape of field ``name`` if selected on an object shape (``True`` for leaves)."""
+    if shape is None or shape.kind != OBJECT:
+        return None
+    for field in shape.fields:
+        if field.name == name:
+            return field.shape or True
+    return None
+
+
+def _page_info_selects(shape: Shape | None, name: str) -> bool:
+    page_info = _selected(shape, "pageInfo")
+    return isinstance(page_info, Shape) and _selected(page_info, name) is not None
+
+
+def _check_count(name: str, value: int | None, maximum: int) -> None:
+    if value is None:
+        return
+    if value < 0:
+        raise FraiseQLError(f"'{name}' must not be negative")
+    if value > maximum:
+        raise FraiseQLError(f"'{name}' must be at most {maximum} (the maximum page size)")
+
+
+async def resolve_auto(
+    schema: SchemaModel,
+    root: RootFieldModel,
+    plan: RootPlan,
+    arguments: dict[str, Any],
+    repository: QueryRepository,
+) -> Any:
+    """The source value of an auto root field, read with one SQL statement."""
+    target = root.target
+    assert target is not None
+    if root.kind == "one":
+        by_id, by_identifier = arguments.get("id"), arguments.get("identifier")
+        if (by_id is None) == (by_identifier is None):
+            raise FraiseQLError(f"'{root.graphql_name}' needs exactly one of 'id' and 'identifier'")
+        if by_id is not None:
+            statement = select_one(target, "id", str(by_id))
+        else:
+            statement = select_one(target, "identifier", str(by_identifier))
+        text = await repository.fetch_value(statement)
+        return None if text is None else orjson.loads(text)
+    if root.kind == "list":
+        limit = arguments.get("limit")
+        offset = arguments.get("offset") or 0
+        _check_count("limit", limit, root.max_page_size)
+        if offset < 0:
+            raise FraiseQLError("'offset' must not be negative")
+        statement = select_list(
+            schema,
+            target,
+            where=arguments.get("where"),
+            order_by=arguments.get("order_by"),
+            limit=root.max_page_size if limit is None else limit,
+            offset=offset,
+        )
+        return [orjson.loads(row[0]) for row in await repository.fetch_rows(statement)]
+    return await _resolve_connection(schema, root, plan, arguments, repository)
+
+
+async def _resolve_connection(
+    schema: SchemaModel,
+    root: RootFieldModel,
+    plan: RootPlan,
+    arguments: dict[str, Any],
+    repository: QueryRepository,
+) -> dict[str, Any]:
+    target = root.target
+    assert target is not None
+    first, last = arguments.get("first"), arguments.get("last")
+    if first is not None and last is not None:
+        raise FraiseQLError("give 'first' or 'last', not both")
+    _check_count("first", first, root.max_page_size)
+    _check_count("last", last, root.max_page_size)
+    if first is None and last is None:
+        first = root.default_page_size
+    statement = select_page(
+        schema,
+        target,
+        where=arguments.get("where"),
+        order_by=arguments.get("order_by"),
+        first=first,
+        after=arguments.get("after"),
+        last=last,
+        before=arguments.get("before"),
+        with_total=_selected(plan.shape, "totalCount") is not None,
+        with_previous=_page_info_selects(plan.shape, "hasPreviousPage"),
+        with_next=_page_info_selects(plan.shape, "hasNextPage"),
+    )
+    rows = await repository.fetch_rows(statement)
+    total = previous = following = None
+    if rows and len(rows[0]) > 2:
+        total, previous, following = rows[0][2], rows[0][3], rows[0][4]
+    page_rows = [row for row in rows if row[0] is not None]
+    has_more = len(page_rows) > statement.limit
+    page_rows = page_rows[: statement.limit]
+    if statement.reverse:
+        page_rows.reverse()
+    edges = [
+        {"node": orjson.loads(row[0]), "cursor": encode_cursor(statement.signature, row[1])}
+        for row in page_rows
+    ]
+    if statement.reverse:
+        has_next, has_previous = bool(following), has_more
+    else:
+        has_next, has_previous = has_more, bool(previous)
+    return {
+        "edges": edges,
+        "page_info": {
+            "has_next_page": has_next,
+            "has_previous_page": has_previous,
+            "start_cursor": edges[0]["cursor"] if edges else None,
+            "end_cursor": edges[-1]["cursor"] if edges else None,
+        },
+        "total_count": total,
+    }
+
+
+async def resolve_custom(root: RootFieldModel, arguments: dict[str, Any], info: Info) -> Any:
+    """Call a custom root resolver with ``info`` (when it takes it) and its arguments."""
+    function = root.definition.function
+    result = function(info, **arguments) if root.info_parameter else function(**arguments)
+    if inspect.isawaitable(result):
+        result = await result
+    return result

@@ -1,0 +1,174 @@
+"""The pure-Python response builder: completes source values along a :class:`Shape`.
+
+It implements GraphQL value completion (spec §6.4.3) for data that is already in memory: the
+parsed read-model JSON, or what a Python resolver returned. A ``null`` in a non-null position
+records an error and nulls the nearest nullable parent, as the spec requires.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from fraiseql.execution.errors import format_exception
+from fraiseql.execution.shapes import LEAF, LIST, OBJECT, FieldPlan, Shape
+from fraiseql.schema.graphql_types import typename_of
+
+Path = tuple[Any, ...] | None
+"""A response path as a linked list ``(parent, key)``; turned into a list only for errors."""
+
+
+def path_list(path: Path) -> list[str | int]:
+    """The response path of an error, root first."""
+    keys: list[str | int] = []
+    while path is not None:
+        path, key = path
+        keys.append(key)
+    keys.reverse()
+    return keys
+
+
+class NullBubble(Exception):  # noqa: N818 - a control-flow signal, not an error
+    """A non-null position got null: the nearest nullable parent becomes null."""
+
+
+class ResolvedValue:
+    """What a Python field resolver returned (or raised), looked up by the projector."""
+
+    __slots__ = ("error", "value")
+
+    def __init__(self, value: Any = None, error: BaseException | None = None) -> None:
+        self.value = value
+        self.error = error
+
+
+class Projector:
+    """Completes values for one response; collects errors as spec-shaped dicts."""
+
+    __slots__ = ("debug", "errors", "resolved")
+
+    def __init__(
+        self,
+        resolved: Mapping[tuple[int, str], ResolvedValue] | None = None,
+        *,
+        debug: bool = False,
+    ) -> None:
+        self.errors: list[dict[str, Any]] = []
+        self.resolved = resolved or {}
+        self.debug = debug
+
+    def error(
+        self, message: str, field: FieldPlan | None, path: Path, code: str | None = None
+    ) -> None:
+        """Record a field error at ``path``."""
+        entry: dict[str, Any] = {"message": message}
+        if field is not None:
+            locations = field.locations
+            if locations:
+                entry["locations"] = locations
+        entry["path"] = path_list(path)
+        if code is not None:
+            entry["extensions"] = {"code": code}
+        self.errors.append(entry)
+
+    def complete(self, field: FieldPlan | None, shape: Shape, value: Any, path: Path) -> Any:
+        """Complete ``value``; raise :class:`NullBubble` when it is null in a non-null position."""
+        if value is None:
+            if shape.nullable:
+                return None
+            if field is not None:
+                self.error(
+                    f"Cannot return null for non-nullable field {field.parent_type}.{field.name}.",
+                    field,
+                    path,
+                )
+            raise NullBubble
+        try:
+            kind = shape.kind
+            if kind == LEAF:
+                assert shape.serialize is not None
+                try:
+                    return shape.serialize(value)
+                except (ValueError, TypeError) as exc:
+                    self.error(str(exc) or f"Cannot serialize {shape.type_name}", field, path)
+                    raise NullBubble from None
+            if kind == OBJECT:
+                return self.complete_object(shape, value, path)
+            if kind == LIST:
+                return self.complete_list(field, shape, value, path)
+            return self.complete_abstract(field, shape, value, path)
+        except NullBubble:
+            if shape.nullable:
+                return None
+            raise
+
+    def complete_list(
+        self, field: FieldPlan | None, shape: Shape, value: Any, path: Path
+    ) -> list[Any]:
+        """Complete every item of a list."""
+        if not isinstance(value, list | tuple):
+            where = f" for field {field.parent_type}.{field.name}" if field else ""
+            self.error(f"Expected a list{where}, got {type(value).__name__}.", field, path)
+            raise NullBubble
+        item_shape = shape.item
+        assert item_shape is not None
+        complete = self.complete
+        return [
+            complete(field, item_shape, item, (path, index)) for index, item in enumerate(value)
+        ]
+
+    def complete_abstract(
+        self, field: FieldPlan | None, shape: Shape, value: Any, path: Path
+    ) -> Any:
+        """Complete a value of an interface or union by its concrete type."""
+        name = typename_of(value)
+        concrete = shape.by_type.get(name) if name is not None else None
+        if concrete is None:
+            self.error(
+                f"Cannot tell the concrete type of {shape.type_name} value "
+                f"(typename {name!r}): read-model JSON must carry a valid '__typename'.",
+                field,
+                path,
+            )
+            raise NullBubble
+        return self.complete_object(concrete, value, path)
+
+    def complete_object(self, shape: Shape, source: Any, path: Path) -> dict[str, Any]:
+        """Project the selected fields of one object."""
+        is_dict = isinstance(source, dict)
+        if not is_dict and isinstance(source, str | int | float | bool | list):
+            self.error(f"Expected an object of type {shape.type_name}.", None, path)
+            raise NullBubble
+        result: dict[str, Any] = {}
+        resolved = self.resolved
+        complete = self.complete
+        for field in shape.fields:
+            if field.is_typename:
+                result[field.key] = shape.type_name
+                continue
+            if field.resolver is not None:
+                outcome = resolved.get((id(source), field.key))
+                if outcome is None:
+                    value = None
+                elif outcome.error is not None:
+                    self.errors.append(
+                        format_exception(
+                            outcome.error,
+                            path=path_list((path, field.key)),
+                            locations=field.locations,
+                            debug=self.debug,
+                        )
+                    )
+                    if field.shape is not None and not field.shape.nullable:
+                        raise NullBubble
+                    result[field.key] = None
+                    continue
+                else:
+                    value = outcome.value
+            elif is_dict:
+                value = source.get(field.source)
+            else:
+                value = getattr(source, field.source, None)
+            assert field.shape is not None
+            result[field.key] = complete(field, field.shape, value, (path, field.key))
+        return result

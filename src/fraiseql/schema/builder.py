@@ -1,0 +1,336 @@
+"""Declarations → :class:`SchemaModel`: annotations resolved, names fixed, root fields sorted."""
+
+from __future__ import annotations
+
+import dataclasses
+import inspect
+import typing
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
+
+from fraiseql.schema.model import (
+    ArgumentModel,
+    FieldModel,
+    RootFieldModel,
+    RootKind,
+    SchemaModel,
+    TypeModel,
+)
+from fraiseql.schema.naming import to_camel_case
+from fraiseql.schema.refs import (
+    ConnectionRef,
+    OrderByRef,
+    SchemaDefinitionError,
+    TypeRef,
+    UnionRef,
+    WhereRef,
+    resolve_annotation,
+)
+from fraiseql.types.definitions import (
+    EnumDefinition,
+    ResolverDefinition,
+    TypeDefinition,
+    get_definition,
+)
+
+DEFAULT_MAX_PAGE_SIZE = 100
+DEFAULT_PAGE_SIZE = 20
+
+_AUTO_ARGUMENTS: dict[RootKind, frozenset[str]] = {
+    "one": frozenset({"id", "identifier"}),
+    "list": frozenset({"where", "order_by", "limit", "offset"}),
+    "connection": frozenset({"where", "order_by", "first", "after", "last", "before"}),
+    "custom": frozenset(),
+}
+
+
+class _Builder:
+    def __init__(self, max_page_size: int, default_page_size: int) -> None:
+        self.types: dict[str, TypeModel] = {}
+        self.by_class: dict[type, TypeModel] = {}
+        self.enums: dict[str, EnumDefinition] = {}
+        self.namespace: dict[str, Any] = {}
+        self.pending: list[TypeModel] = []
+        self.max_page_size = max_page_size
+        self.default_page_size = default_page_size
+
+    # -- types ---------------------------------------------------------------------------------
+
+    def add_class(self, cls: type) -> TypeModel:
+        existing = self.by_class.get(cls)
+        if existing is not None:
+            return existing
+        definition = get_definition(cls)
+        if not isinstance(definition, TypeDefinition):
+            raise SchemaDefinitionError(
+                f"{cls!r} is not decorated with @fraiseql.type/input/interface"
+            )
+        other = self.types.get(definition.name)
+        if other is not None:
+            raise SchemaDefinitionError(
+                f"two classes are named {definition.name!r} in GraphQL: "
+                f"{other.cls.__module__}.{other.cls.__qualname__} and "
+                f"{cls.__module__}.{cls.__qualname__}"
+            )
+        model = TypeModel(definition=definition, fields={})
+        self.types[definition.name] = model
+        self.by_class[cls] = model
+        self.namespace.setdefault(cls.__name__, cls)
+        self.pending.append(model)
+        return model
+
+    def note_ref(self, ref: TypeRef) -> None:
+        named = ref.innermost()
+        if isinstance(named, TypeDefinition):
+            self.add_class(named.cls)
+        elif isinstance(named, EnumDefinition):
+            self.add_enum(named)
+        elif isinstance(named, UnionRef):
+            for member in named.members:
+                self.add_class(member)
+        elif isinstance(named, ConnectionRef | WhereRef | OrderByRef):
+            cls = named.node if isinstance(named, ConnectionRef) else named.target
+            self.add_class(cls)
+
+    def add_enum(self, definition: EnumDefinition) -> None:
+        other = self.enums.get(definition.name)
+        if other is not None and other.cls is not definition.cls:
+            raise SchemaDefinitionError(f"two enums are named {definition.name!r} in GraphQL")
+        self.enums[definition.name] = definition
+
+    def hints(self, obj: Any, where: str) -> dict[str, Any]:
+        try:
+            return typing.get_type_hints(obj, localns=dict(self.namespace), include_extras=True)
+        except NameError as exc:
+            raise SchemaDefinitionError(f"{where}: {exc}; pass that type to the schema") from None
+
+    def resolve_fields(self, model: TypeModel) -> None:
+        cls = model.cls
+        definition = model.definition
+        hints = self.hints(cls, cls.__qualname__)
+        fields: dict[str, FieldModel] = {}
+        data_fields = (
+            {f.name: f for f in dataclasses.fields(cls)} if dataclasses.is_dataclass(cls) else {}
+        )
+        for python_name, annotation in hints.items():
+            if typing.get_origin(annotation) is typing.ClassVar or python_name.startswith("__"):
+                continue
+            where = f"{cls.__qualname__}.{python_name}"
+            info = definition.field_infos.get(python_name)
+            ref = resolve_annotation(annotation, where)
+            self._check_field_ref(model, ref, where)
+            self.note_ref(ref)
+            graphql_name = (info.name if info and info.name else None) or to_camel_case(python_name)
+            data_field = data_fields.get(python_name)
+            has_default, default = False, None
+            if info is not None and info.has_default:
+                has_default, default = True, info.default
+            elif data_field is not None and data_field.default is not dataclasses.MISSING:
+                has_default, default = True, data_field.default
+            fields[graphql_name] = FieldModel(
+                python_name=python_name,
+                graphql_name=graphql_name,
+                type_ref=ref,
+                description=info.description if info else None,
+                deprecation_reason=info.deprecation_reason if info else None,
+                default=default,
+                has_default=has_default,
+            )
+        for python_name, info in definition.field_infos.items():
+            if info.resolver is None:
+                continue
+            if definition.kind == "input":
+                raise SchemaDefinitionError(
+                    f"{cls.__qualname__}.{python_name}: inputs have no resolvers"
+                )
+            where = f"{cls.__qualname__}.{python_name}"
+            resolver_hints = self.hints(info.resolver, where)
+            if "return" not in resolver_hints:
+                raise SchemaDefinitionError(f"{where}: a field resolver needs a return annotation")
+            ref = resolve_annotation(resolver_hints["return"], where)
+            self.note_ref(ref)
+            arguments, info_parameter = self.arguments(
+                info.resolver, resolver_hints, where, skip_first=True
+            )
+            graphql_name = info.name or to_camel_case(python_name)
+            fields[graphql_name] = FieldModel(
+                python_name=python_name,
+                graphql_name=graphql_name,
+                type_ref=ref,
+                description=info.description,
+                deprecation_reason=info.deprecation_reason,
+                resolver=info.resolver,
+                resolver_is_async=inspect.iscoroutinefunction(info.resolver),
+                takes_info=info_parameter is not None,
+                arguments=arguments,
+            )
+        if not fields:
+            raise SchemaDefinitionError(f"{cls.__qualname__} declares no fields")
+        model.fields = fields
+        for base in cls.__mro__[1:]:
+            base_definition = base.__dict__.get("__fraiseql_definition__")
+            if isinstance(base_definition, TypeDefinition) and base_definition.kind == "interface":
+                if definition.kind == "input":
+                    raise SchemaDefinitionError(
+                        f"{cls.__qualname__}: an input cannot implement an interface"
+                    )
+                model.interfaces.append(self.add_class(base))
+
+    def _check_field_ref(self, model: TypeModel, ref: TypeRef, where: str) -> None:
+        named = ref.innermost()
+        is_input = model.definition.kind == "input"
+        if isinstance(named, ConnectionRef):
+            raise SchemaDefinitionError(f"{where}: connections are only for root fields")
+        if isinstance(named, TypeDefinition) and is_input != (named.kind == "input"):
+            kind = "an input" if is_input else "an output"
+            raise SchemaDefinitionError(f"{where}: {named.name} cannot be used in {kind} type")
+        if is_input and isinstance(named, UnionRef):
+            raise SchemaDefinitionError(f"{where}: unions cannot be used in input types")
+
+    def arguments(
+        self,
+        function: Callable[..., Any],
+        hints: dict[str, Any],
+        where: str,
+        *,
+        skip_first: bool,
+    ) -> tuple[dict[str, ArgumentModel], str | None]:
+        """The GraphQL arguments of a resolver and the name of its ``info`` parameter."""
+        parameters = list(inspect.signature(function).parameters.values())
+        if skip_first and parameters:
+            parameters = parameters[1:]  # ``self``
+        info_parameter = None
+        if parameters and parameters[0].name == "info":
+            info_parameter = parameters[0].name
+            parameters = parameters[1:]
+        arguments: dict[str, ArgumentModel] = {}
+        for parameter in parameters:
+            if parameter.kind in (parameter.VAR_POSITIONAL, parameter.VAR_KEYWORD):
+                raise SchemaDefinitionError(f"{where}: *args/**kwargs cannot be GraphQL arguments")
+            if parameter.name not in hints:
+                raise SchemaDefinitionError(
+                    f"{where}: argument {parameter.name!r} needs an annotation"
+                )
+            ref = resolve_annotation(hints[parameter.name], f"{where}({parameter.name})")
+            named = ref.innermost()
+            if isinstance(named, TypeDefinition) and named.kind != "input":
+                raise SchemaDefinitionError(
+                    f"{where}({parameter.name}): {named.name} is not an input type"
+                )
+            if isinstance(named, UnionRef | ConnectionRef):
+                raise SchemaDefinitionError(f"{where}({parameter.name}): not an input type")
+            self.note_ref(ref)
+            has_default = parameter.default is not parameter.empty
+            graphql_name = to_camel_case(parameter.name)
+            arguments[graphql_name] = ArgumentModel(
+                python_name=parameter.name,
+                graphql_name=graphql_name,
+                type_ref=ref,
+                default=parameter.default if has_default else None,
+                has_default=has_default,
+            )
+        return arguments, info_parameter
+
+    # -- root fields ---------------------------------------------------------------------------
+
+    def root_field(self, function: Callable[..., Any]) -> RootFieldModel:
+        definition = get_definition(function)
+        if not isinstance(definition, ResolverDefinition):
+            raise SchemaDefinitionError(f"{function!r} is not decorated with @fraiseql.query")
+        where = f"Query.{definition.name}"
+        hints = self.hints(function, where)
+        if "return" not in hints:
+            raise SchemaDefinitionError(f"{where}: a query needs a return annotation")
+        ref = resolve_annotation(hints["return"], where)
+        self.note_ref(ref)
+        arguments, info_parameter = self.arguments(function, hints, where, skip_first=False)
+        kind, target = self._classify(definition, ref, where)
+        allowed = _AUTO_ARGUMENTS[kind]
+        if kind != "custom":
+            unknown = {a.python_name for a in arguments.values()} - allowed
+            if unknown:
+                raise SchemaDefinitionError(
+                    f"{where}: an auto query returning {kind!r} accepts only "
+                    f"{sorted(allowed)}; unknown: {sorted(unknown)}"
+                )
+        max_page = (
+            definition.max_page_size
+            or (target.definition.max_page_size if target is not None else None)
+            or self.max_page_size
+        )
+        default_page = min(definition.default_page_size or self.default_page_size, max_page)
+        return RootFieldModel(
+            definition=definition,
+            graphql_name=definition.name,
+            type_ref=ref,
+            arguments=arguments,
+            kind=kind,
+            target=target,
+            is_async=inspect.iscoroutinefunction(function),
+            info_parameter=info_parameter,
+            max_page_size=max_page,
+            default_page_size=default_page,
+        )
+
+    def _classify(
+        self, definition: ResolverDefinition, ref: TypeRef, where: str
+    ) -> tuple[RootKind, TypeModel | None]:
+        if not definition.auto:
+            return "custom", None
+        named = ref.innermost()
+        if isinstance(named, ConnectionRef):
+            if ref.is_list:
+                raise SchemaDefinitionError(f"{where}: a list of connections is not supported")
+            kind: RootKind = "connection"
+            cls = named.node
+        elif isinstance(named, TypeDefinition):
+            if ref.is_list and ref.item is not None and ref.item.is_list:
+                raise SchemaDefinitionError(f"{where}: nested lists cannot be auto queries")
+            kind = "list" if ref.is_list else "one"
+            cls = named.cls
+        else:
+            raise SchemaDefinitionError(
+                f"{where}: an auto query (empty body) must return a type with sql_source, "
+                "a list of it or a Connection of it; give the function a body to resolve it "
+                "in Python"
+            )
+        target = self.add_class(cls)
+        if target.definition.sql_source is None:
+            raise SchemaDefinitionError(f"{where}: {target.name} has no sql_source to query")
+        if kind == "one" and (
+            target.definition.id_column is None and target.definition.identifier_column is None
+        ):
+            raise SchemaDefinitionError(f"{where}: {target.name} has no id or identifier column")
+        return kind, target
+
+
+def build_model(
+    *,
+    types: Iterable[type] = (),
+    queries: Sequence[Callable[..., Any]] = (),
+    max_page_size: int = DEFAULT_MAX_PAGE_SIZE,
+    default_page_size: int = DEFAULT_PAGE_SIZE,
+) -> SchemaModel:
+    """Resolve declarations into a :class:`SchemaModel`.
+
+    Types reachable from the queries are included even when not listed in ``types``.
+    """
+    builder = _Builder(max_page_size, default_page_size)
+    for cls in types:
+        if isinstance(get_definition(cls), EnumDefinition):
+            builder.add_enum(get_definition(cls))
+        else:
+            builder.add_class(cls)
+    roots: dict[str, RootFieldModel] = {}
+    for function in queries:
+        root = builder.root_field(function)
+        if root.graphql_name in roots:
+            raise SchemaDefinitionError(f"two queries are named {root.graphql_name!r}")
+        roots[root.graphql_name] = root
+    while builder.pending:
+        builder.resolve_fields(builder.pending.pop(0))
+    if not roots:
+        raise SchemaDefinitionError("a schema needs at least one query")
+    return SchemaModel(
+        types=builder.types, enums=builder.enums, queries=roots, type_by_class=builder.by_class
+    )

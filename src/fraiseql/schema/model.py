@@ -1,0 +1,105 @@
+"""The schema model: declarations resolved once, with GraphQL names fixed.
+
+The planner and the SQL builders read this model; they never look at annotations or guess names
+at request time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from fraiseql.schema.refs import TypeRef
+from fraiseql.types.definitions import EnumDefinition, ResolverDefinition, TypeDefinition
+
+RootKind = Literal["one", "list", "connection", "custom"]
+
+
+@dataclass(slots=True)
+class ArgumentModel:
+    """One argument of a field: its Python parameter name, GraphQL name and type."""
+
+    python_name: str
+    graphql_name: str
+    type_ref: TypeRef
+    default: Any
+    has_default: bool
+    description: str | None = None
+
+
+@dataclass(slots=True)
+class FieldModel:
+    """One field of an object, interface or input type.
+
+    ``resolver`` computes the field in Python as ``resolver(self, info, **arguments)`` (``info``
+    only when ``takes_info``); without it the field is read from the source by ``python_name``.
+    """
+
+    python_name: str
+    graphql_name: str
+    type_ref: TypeRef
+    description: str | None = None
+    deprecation_reason: str | None = None
+    resolver: Callable[..., Any] | None = None
+    resolver_is_async: bool = False
+    takes_info: bool = False
+    arguments: dict[str, ArgumentModel] = field(default_factory=dict)
+    default: Any = None
+    has_default: bool = False
+
+
+@dataclass(slots=True)
+class TypeModel:
+    """An object, interface or input type with its fields keyed by GraphQL name."""
+
+    definition: TypeDefinition
+    fields: dict[str, FieldModel]
+    interfaces: list[TypeModel] = field(default_factory=list)
+
+    @property
+    def name(self) -> str:
+        """The GraphQL name."""
+        return self.definition.name
+
+    @property
+    def cls(self) -> type:
+        """The decorated Python class."""
+        return self.definition.cls
+
+    def field_by_python_name(self, python_name: str) -> FieldModel | None:
+        """The field stored under ``python_name`` in the read model, if any."""
+        for model in self.fields.values():
+            if model.python_name == python_name:
+                return model
+        return None
+
+
+@dataclass(slots=True)
+class RootFieldModel:
+    """A root field (``Query.posts``) and how it is answered.
+
+    ``kind`` is ``one``/``list``/``connection`` for auto fields answered by one SQL statement
+    against ``target``'s read model, and ``custom`` for Python resolvers.
+    """
+
+    definition: ResolverDefinition
+    graphql_name: str
+    type_ref: TypeRef
+    arguments: dict[str, ArgumentModel]
+    kind: RootKind
+    target: TypeModel | None
+    is_async: bool
+    info_parameter: str | None
+    max_page_size: int
+    default_page_size: int
+
+
+@dataclass(slots=True)
+class SchemaModel:
+    """Every type of one schema, by GraphQL name, and its root fields."""
+
+    types: dict[str, TypeModel]
+    enums: dict[str, EnumDefinition]
+    queries: dict[str, RootFieldModel]
+    type_by_class: dict[type, TypeModel]

@@ -1,0 +1,107 @@
+"""``Schema``: the declarations of one API turned into a runnable, printable GraphQL schema."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
+
+import orjson
+from graphql import GraphQLSchema, print_schema
+
+from fraiseql.db.pool import Database, PoolSettings
+from fraiseql.execution.executor import Executor
+from fraiseql.execution.outcome import (
+    ExecutionResponse,
+    GraphQLRequest,
+    PreparedOperation,
+    RequestError,
+)
+from fraiseql.schema.builder import DEFAULT_MAX_PAGE_SIZE, DEFAULT_PAGE_SIZE, build_model
+from fraiseql.schema.graphql_types import GraphQLTypeFactory
+from fraiseql.schema.model import SchemaModel
+from fraiseql.types.scalars import BUILTIN_SCALARS
+
+
+class Schema:
+    """A GraphQL schema built from explicit lists of types and queries.
+
+    Nothing is registered globally: two ``Schema`` objects in one process are independent.
+    With ``database_url`` (or a :class:`Database`) the schema can execute operations; without
+    one it can still be printed and introspected.
+    """
+
+    def __init__(
+        self,
+        *,
+        types: Iterable[type] = (),
+        queries: Sequence[Callable[..., Any]] = (),
+        database_url: str | None = None,
+        database: Database | None = None,
+        max_page_size: int = DEFAULT_MAX_PAGE_SIZE,
+        default_page_size: int = DEFAULT_PAGE_SIZE,
+        document_cache_size: int = 1000,
+        max_tokens: int = 2000,
+        debug: bool = False,
+    ) -> None:
+        self.model: SchemaModel = build_model(
+            types=types,
+            queries=queries,
+            max_page_size=max_page_size,
+            default_page_size=default_page_size,
+        )
+        factory = GraphQLTypeFactory(self.model)
+        self.graphql_schema: GraphQLSchema = factory.schema()
+        if database is None and database_url is not None:
+            database = Database(PoolSettings(dsn=database_url))
+        self.database = database
+        serializers = {definition.name: definition.serialize for definition in BUILTIN_SCALARS}
+        serializers.update(factory.custom_serializers())
+        self.executor = Executor(
+            self.model,
+            self.graphql_schema,
+            database,
+            serializers=serializers,
+            document_cache_size=document_cache_size,
+            max_tokens=max_tokens,
+            debug=debug,
+        )
+
+    def as_sdl(self) -> str:
+        """The schema in GraphQL SDL."""
+        return print_schema(self.graphql_schema)
+
+    def prepare(self, request: GraphQLRequest) -> PreparedOperation:
+        """Parse, validate and select an operation (see ``OperationExecutor``)."""
+        return self.executor.prepare(request)
+
+    async def execute(
+        self, prepared: PreparedOperation, request: GraphQLRequest, context: dict[str, Any]
+    ) -> ExecutionResponse:
+        """Run a prepared operation (see ``OperationExecutor``)."""
+        return await self.executor.execute(prepared, request, context)
+
+    async def run(
+        self,
+        query: str,
+        variables: dict[str, Any] | None = None,
+        operation_name: str | None = None,
+        context: dict[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        """Execute a query and return the decoded response (for tests and scripts)."""
+        request = GraphQLRequest(query, variables, operation_name)
+        try:
+            prepared = self.prepare(request)
+            response = await self.execute(prepared, request, context or {})
+        except RequestError as error:
+            return {"errors": error.errors}
+        return orjson.loads(response.body)  # type: ignore[no-any-return]
+
+    async def open(self) -> None:
+        """Open the database pool."""
+        if self.database is not None:
+            await self.database.open()
+
+    async def close(self) -> None:
+        """Close the database pool."""
+        if self.database is not None:
+            await self.database.close()

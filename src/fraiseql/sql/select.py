@@ -1,0 +1,192 @@
+"""The one SQL statement of each auto root field: by id/identifier, a list, or a page."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from fraiseql.schema.model import SchemaModel, TypeModel
+from fraiseql.sql.cursor import decode_cursor, ordering_signature
+from fraiseql.sql.identifiers import Parameters, quote_identifier, quote_qualified
+from fraiseql.sql.order import OrderKey, keyset_condition, order_by_clause, order_keys
+from fraiseql.sql.where import WhereCompiler, _and
+
+ROW_ALIAS = "t"
+
+
+@dataclass(slots=True)
+class Statement:
+    """SQL text with its bind parameters."""
+
+    sql: str
+    params: list[Any]
+
+
+@dataclass(slots=True)
+class PageStatement(Statement):
+    """A connection page: the statement and what is needed to read its rows back."""
+
+    keys: list[OrderKey] = field(default_factory=list)
+    signature: str = ""
+    reverse: bool = False
+    limit: int = 0
+    with_total: bool = False
+    with_previous: bool = False
+    with_next: bool = False
+
+
+def _source(model: TypeModel) -> tuple[str, str, dict[str, str]]:
+    definition = model.definition
+    assert definition.sql_source is not None
+    table = f"{quote_qualified(definition.sql_source)} AS {ROW_ALIAS}"
+    data = f"{ROW_ALIAS}.{quote_identifier(definition.data_column)}"
+    columns: dict[str, str] = {}
+    if definition.id_column and model.field_by_python_name("id") is not None:
+        columns["id"] = f"{ROW_ALIAS}.{quote_identifier(definition.id_column)}"
+    if definition.identifier_column and model.field_by_python_name("identifier") is not None:
+        columns["identifier"] = f"{ROW_ALIAS}.{quote_identifier(definition.identifier_column)}"
+    return table, data, columns
+
+
+def _tie_breaker(model: TypeModel) -> OrderKey | None:
+    column = model.definition.id_column
+    if column is None:
+        return None
+    expression = f"{ROW_ALIAS}.{quote_identifier(column)}"
+    return OrderKey(expression, "uuid", descending=False, nullable=False, label="@id")
+
+
+def select_one(model: TypeModel, by: str, value: str) -> Statement:
+    """The document whose ``id`` or ``identifier`` column equals ``value``."""
+    table, data, _ = _source(model)
+    column_name = model.definition.id_column if by == "id" else model.definition.identifier_column
+    assert column_name is not None
+    params = Parameters()
+    cast = "uuid" if by == "id" else "text"
+    condition = (
+        f"{ROW_ALIAS}.{quote_identifier(column_name)} = CAST({params.text(value)} AS {cast})"
+    )
+    return Statement(f"SELECT {data}::text FROM {table} WHERE {condition} LIMIT 1", params.values)
+
+
+def select_list(
+    schema: SchemaModel,
+    model: TypeModel,
+    *,
+    where: Mapping[str, Any] | None,
+    order_by: Sequence[Mapping[str, Any]] | None,
+    limit: int,
+    offset: int,
+) -> Statement:
+    """Documents matching ``where`` in ``order_by`` order, one page by limit and offset."""
+    table, data, columns = _source(model)
+    params = Parameters()
+    condition = WhereCompiler(schema, params).compile(model, where, data, columns)
+    keys = order_keys(schema, model, order_by, data, columns)
+    tie = _tie_breaker(model)
+    if tie is not None:
+        keys.append(tie)
+    sql = f"SELECT {data}::text FROM {table} WHERE {condition}"
+    if keys:
+        sql += f" ORDER BY {order_by_clause(keys)}"
+    sql += f" LIMIT {params.add(limit)}::bigint"
+    if offset:
+        sql += f" OFFSET {params.add(offset)}::bigint"
+    return Statement(sql, params.values)
+
+
+def select_page(
+    schema: SchemaModel,
+    model: TypeModel,
+    *,
+    where: Mapping[str, Any] | None,
+    order_by: Sequence[Mapping[str, Any]] | None,
+    first: int | None,
+    after: str | None,
+    last: int | None,
+    before: str | None,
+    with_total: bool,
+    with_previous: bool,
+    with_next: bool,
+) -> PageStatement:
+    """One page of a connection (keyset pagination), with the extras that were selected.
+
+    Rows come back as ``(data, key values)``, followed by ``total, has_previous, has_next`` when
+    any of them is asked for (then a page with no rows is one row of nulls and the extras).
+    Exactly one of ``first``/``last`` must be set by the caller.
+    """
+    table, data, columns = _source(model)
+    params = Parameters()
+    condition = WhereCompiler(schema, params).compile(model, where, data, columns)
+    keys = order_keys(schema, model, order_by, data, columns)
+    tie = _tie_breaker(model)
+    if tie is None:
+        from fraiseql.execution.errors import FraiseQLError
+
+        raise FraiseQLError(
+            f"{model.name} has no id column to paginate by", code="INTERNAL_SERVER_ERROR"
+        )
+    keys.append(tie)
+    signature = ordering_signature([k.label + (" desc" if k.descending else "") for k in keys])
+    window = [condition]
+    outside_after: str | None = None
+    outside_before: str | None = None
+    if after is not None:
+        values = decode_cursor(after, signature, len(keys))
+        after_condition = keyset_condition(keys, values, params)
+        window.append(after_condition)
+        outside_after = f"({after_condition}) IS NOT TRUE"
+    if before is not None:
+        values = decode_cursor(before, signature, len(keys))
+        before_condition = keyset_condition(keys, values, params, reverse=True)
+        window.append(before_condition)
+        outside_before = f"({before_condition}) IS NOT TRUE"
+    reverse = first is None
+    limit = (first if first is not None else last) or 0
+    key_array = "ARRAY[" + ", ".join(f"({k.expression})::text" for k in keys) + "]::text[]"
+    ordering = order_by_clause(keys, reverse=reverse)
+    limit_placeholder = params.add(limit + 1)
+
+    def page(numbered: bool) -> str:
+        number = f", row_number() OVER (ORDER BY {ordering}) AS n" if numbered else ""
+        return (
+            f"SELECT {data}::text AS d, {key_array} AS k{number} FROM {table} "
+            f"WHERE {_and(window)} ORDER BY {ordering} LIMIT {limit_placeholder}::bigint"
+        )
+
+    statement = PageStatement(
+        sql=page(numbered=False),
+        params=params.values,
+        keys=keys,
+        signature=signature,
+        reverse=reverse,
+        limit=limit,
+    )
+    # hasPreviousPage when paging forward after a cursor (hasNextPage when paging backward
+    # before one): do rows outside the cursor's side exist? Only computed when selected.
+    extras: list[str] = []
+    if with_total:
+        extras.append(f"(SELECT count(*) FROM {table} WHERE {condition}) AS total")
+        statement.with_total = True
+    if with_previous and not reverse and outside_after is not None:
+        extras.append(
+            f"EXISTS (SELECT 1 FROM {table} WHERE {condition} AND {outside_after}) AS prev"
+        )
+        statement.with_previous = True
+    if with_next and reverse and outside_before is not None:
+        extras.append(
+            f"EXISTS (SELECT 1 FROM {table} WHERE {condition} AND {outside_before}) AS next"
+        )
+        statement.with_next = True
+    if not extras:
+        return statement
+    total = "x.total" if statement.with_total else "NULL::bigint"
+    previous = "x.prev" if statement.with_previous else "NULL::boolean"
+    following = "x.next" if statement.with_next else "NULL::boolean"
+    statement.sql = (
+        f"SELECT p.d, p.k, {total}, {previous}, {following} "
+        f"FROM (SELECT {', '.join(extras)}) AS x "
+        f"LEFT JOIN LATERAL ({page(True)}) AS p ON TRUE ORDER BY p.n"
+    )
+    return statement

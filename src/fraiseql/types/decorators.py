@@ -1,0 +1,314 @@
+"""The decorators users write: ``@type``, ``@input``, ``@interface``, ``@enum``, ``@query``...
+
+``type`` and ``input`` are defined here as ``type_`` and ``input_`` (builtins stay usable in this
+module) and exported under their short names by the ``fraiseql`` package.
+
+Each one attaches a definition object (see :mod:`fraiseql.types.definitions`) and returns the
+decorated object otherwise unchanged, except that classes become dataclasses so that custom
+resolvers can build instances with keyword arguments.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import dis
+import enum as _enum
+import inspect
+from collections.abc import Callable
+from typing import Any, TypeVar, dataclass_transform, overload
+
+from fraiseql.schema.naming import to_camel_case
+from fraiseql.types.definitions import (
+    DEFINITION_ATTR,
+    EnumDefinition,
+    FieldInfo,
+    ResolverDefinition,
+    TypeDefinition,
+    TypeKind,
+    UnionDefinition,
+)
+
+T = TypeVar("T")
+F = TypeVar("F", bound=Callable[..., Any])
+E = TypeVar("E", bound=type[_enum.Enum])
+
+_FIELD_META = "fraiseql"
+
+
+def field(
+    *,
+    description: str | None = None,
+    deprecation_reason: str | None = None,
+    name: str | None = None,
+    default: Any = dataclasses.MISSING,
+) -> Any:
+    """Give options for one attribute of a FraiseQL class.
+
+    Use it as a class attribute value (``bio: str | None = fraiseql.field(description=...)``) or
+    as a decorator of a method that computes the field (``@fraiseql.field`` /
+    ``@fraiseql.field(description=...)``, then ``def full_name(self, info) -> str``).
+    """
+    info = FieldInfo(
+        description=description,
+        deprecation_reason=deprecation_reason,
+        name=name,
+        default=None if default is dataclasses.MISSING else default,
+        has_default=default is not dataclasses.MISSING,
+    )
+    return _FieldSpec(info, default)
+
+
+class _FieldSpec:
+    """What ``fraiseql.field(...)`` returns: a dataclass field or a method decorator."""
+
+    __slots__ = ("default", "info")
+
+    def __init__(self, info: FieldInfo, default: Any) -> None:
+        self.info = info
+        self.default = default
+
+    def __call__(self, function: F) -> F:
+        self.info.resolver = function
+        if self.info.description is None:
+            self.info.description = inspect.getdoc(function)
+        setattr(function, _FIELD_META, self.info)
+        return function
+
+
+def _collect_field_infos(cls: type) -> dict[str, FieldInfo]:
+    infos: dict[str, FieldInfo] = {}
+    for base in reversed(cls.__mro__[1:]):
+        base_definition = base.__dict__.get(DEFINITION_ATTR)
+        if isinstance(base_definition, TypeDefinition):
+            infos.update(base_definition.field_infos)
+    for attr, value in list(cls.__dict__.items()):
+        if isinstance(value, _FieldSpec):
+            infos[attr] = value.info
+            if value.default is dataclasses.MISSING:
+                delattr(cls, attr)
+            else:
+                setattr(cls, attr, value.default)
+        elif callable(value) and isinstance(getattr(value, _FIELD_META, None), FieldInfo):
+            infos[attr] = getattr(value, _FIELD_META)
+    return infos
+
+
+def _make_class(
+    cls: type[T],
+    kind: TypeKind,
+    *,
+    name: str | None,
+    description: str | None,
+    **options: Any,
+) -> type[T]:
+    infos = _collect_field_infos(cls)
+    doc = cls.__doc__ if "__doc__" in cls.__dict__ else None
+    if doc and doc.startswith(cls.__name__ + "("):
+        doc = None  # dataclass-generated signature, not a description
+    definition = TypeDefinition(
+        cls=cls,
+        kind=kind,
+        name=name or cls.__name__,
+        description=description if description is not None else inspect.cleandoc(doc or "") or None,
+        field_infos=infos,
+        **options,
+    )
+    resolver_names = {attr for attr, info in infos.items() if info.resolver is not None}
+    annotations = inspect.get_annotations(cls)
+    for attr in resolver_names & set(annotations):
+        raise TypeError(f"{cls.__name__}.{attr} is both an annotated attribute and a resolver")
+    new_cls = dataclasses.dataclass(kw_only=True)(cls)
+    setattr(new_cls, DEFINITION_ATTR, definition)
+    definition.cls = new_cls
+    return new_cls
+
+
+@overload
+def type_(cls: type[T], /) -> type[T]: ...
+@overload
+def type_(
+    *,
+    sql_source: str | None = None,
+    name: str | None = None,
+    description: str | None = None,
+    data_column: str = "data",
+    id_column: str | None = "id",
+    identifier_column: str | None = "identifier",
+    max_page_size: int | None = None,
+) -> Callable[[type[T]], type[T]]: ...
+
+
+@dataclass_transform(kw_only_default=True, field_specifiers=(field,))
+def type_(
+    cls: type[T] | None = None,
+    /,
+    *,
+    sql_source: str | None = None,
+    name: str | None = None,
+    description: str | None = None,
+    data_column: str = "data",
+    id_column: str | None = "id",
+    identifier_column: str | None = "identifier",
+    max_page_size: int | None = None,
+) -> type[T] | Callable[[type[T]], type[T]]:
+    """Declare a GraphQL object type, optionally backed by a read model (``sql_source``).
+
+    The read model is a ``tv_*`` table or view with one JSONB document per row in
+    ``data_column``, keyed by the ``id_column`` (UUID) and ``identifier_column`` (text).
+    """
+
+    def wrap(target: type[T]) -> type[T]:
+        return _make_class(
+            target,
+            "object",
+            name=name,
+            description=description,
+            sql_source=sql_source,
+            data_column=data_column,
+            id_column=id_column,
+            identifier_column=identifier_column,
+            max_page_size=max_page_size,
+        )
+
+    return wrap if cls is None else wrap(cls)
+
+
+@overload
+def input_(cls: type[T], /) -> type[T]: ...
+@overload
+def input_(
+    *, name: str | None = None, description: str | None = None
+) -> Callable[[type[T]], type[T]]: ...
+
+
+@dataclass_transform(kw_only_default=True, field_specifiers=(field,))
+def input_(
+    cls: type[T] | None = None, /, *, name: str | None = None, description: str | None = None
+) -> type[T] | Callable[[type[T]], type[T]]:
+    """Declare a GraphQL input object type; resolvers receive instances of the class."""
+
+    def wrap(target: type[T]) -> type[T]:
+        return _make_class(target, "input", name=name, description=description)
+
+    return wrap if cls is None else wrap(cls)
+
+
+@overload
+def interface(cls: type[T], /) -> type[T]: ...
+@overload
+def interface(
+    *, name: str | None = None, description: str | None = None
+) -> Callable[[type[T]], type[T]]: ...
+
+
+@dataclass_transform(kw_only_default=True, field_specifiers=(field,))
+def interface(
+    cls: type[T] | None = None, /, *, name: str | None = None, description: str | None = None
+) -> type[T] | Callable[[type[T]], type[T]]:
+    """Declare a GraphQL interface; object types implement it by subclassing."""
+
+    def wrap(target: type[T]) -> type[T]:
+        return _make_class(target, "interface", name=name, description=description)
+
+    return wrap if cls is None else wrap(cls)
+
+
+@overload
+def enum(cls: E, /) -> E: ...
+@overload
+def enum(*, name: str | None = None, description: str | None = None) -> Callable[[E], E]: ...
+
+
+def enum(
+    cls: E | None = None, /, *, name: str | None = None, description: str | None = None
+) -> E | Callable[[E], E]:
+    """Expose an ``enum.Enum`` to GraphQL (member names are the GraphQL values)."""
+
+    def wrap(target: E) -> E:
+        doc = target.__dict__.get("__doc__")
+        if doc == "An enumeration.":
+            doc = None
+        setattr(
+            target,
+            DEFINITION_ATTR,
+            EnumDefinition(
+                cls=target,
+                name=name or target.__name__,
+                description=description if description is not None else doc,
+            ),
+        )
+        return target
+
+    return wrap if cls is None else wrap(cls)
+
+
+def union(name: str, *, description: str | None = None) -> UnionDefinition:
+    """Name a union for use in ``Annotated[A | B, fraiseql.union("SearchResult")]``."""
+    return UnionDefinition(name=name, description=description)
+
+
+_EMPTY_BODY_OPS = {"RESUME", "RETURN_GENERATOR", "POP_TOP", "NOP", "CACHE", "GEN_START"}
+
+
+def has_empty_body(function: Callable[..., Any]) -> bool:
+    """Tell whether a function's body is only a docstring, ``...`` or ``pass``."""
+    ops = [i for i in dis.get_instructions(function) if i.opname not in _EMPTY_BODY_OPS]
+    if len(ops) == 1:
+        return ops[0].opname == "RETURN_CONST" and ops[0].argval is None
+    if len(ops) == 2:
+        return (
+            ops[0].opname == "LOAD_CONST"
+            and ops[0].argval is None
+            and ops[1].opname == "RETURN_VALUE"
+        )
+    return False
+
+
+@overload
+def query(function: F, /) -> F: ...
+@overload
+def query(
+    *,
+    name: str | None = None,
+    description: str | None = None,
+    deprecation_reason: str | None = None,
+    max_page_size: int | None = None,
+    default_page_size: int | None = None,
+) -> Callable[[F], F]: ...
+
+
+def query(
+    function: F | None = None,
+    /,
+    *,
+    name: str | None = None,
+    description: str | None = None,
+    deprecation_reason: str | None = None,
+    max_page_size: int | None = None,
+    default_page_size: int | None = None,
+) -> F | Callable[[F], F]:
+    """Declare a root query field.
+
+    With an empty body (``...``) the field is answered from the return type's read model: a
+    single object (looked up by ``id`` or ``identifier``), a list or a ``Connection``. With a
+    body, the function is a custom resolver ``(info, **arguments)``, sync or async.
+    """
+
+    def wrap(target: F) -> F:
+        setattr(
+            target,
+            DEFINITION_ATTR,
+            ResolverDefinition(
+                function=target,
+                operation="query",
+                name=name or to_camel_case(target.__name__),
+                description=description if description is not None else inspect.getdoc(target),
+                deprecation_reason=deprecation_reason,
+                auto=has_empty_body(target),
+                max_page_size=max_page_size,
+                default_page_size=default_page_size,
+            ),
+        )
+        return target
+
+    return wrap if function is None else wrap(function)
