@@ -7,17 +7,15 @@ shadow the repository's ``examples`` package that the tests import.
 from __future__ import annotations
 
 import secrets
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 
 import asyncpg
 import pytest
 
-from examples.blog.database import load_schema, seed
 from fraiseql.db.locate import find_test_dsn, with_database
 
-# Small enough to be quick, large enough to get every status, null and hostile string.
-SMALL = {"organisations": 3, "users": 25, "posts": 80, "comments_per_post": 2, "random_seed": 7}
+TemporaryDatabase = Callable[[], AbstractAsyncContextManager[str]]
 
 
 @pytest.fixture(scope="session")
@@ -45,33 +43,14 @@ async def temporary_database(server_dsn: str) -> AsyncIterator[str]:
             await admin.close()
 
 
+@pytest.fixture(scope="session")
+def database_factory(server_dsn: str) -> TemporaryDatabase:
+    """``async with database_factory() as dsn:`` gives a new empty database, dropped after."""
+    return lambda: temporary_database(server_dsn)
+
+
 @pytest.fixture
-async def empty_dsn(server_dsn: str) -> AsyncIterator[str]:
+async def empty_dsn(database_factory: TemporaryDatabase) -> AsyncIterator[str]:
     """A fresh, empty database for one test."""
-    async with temporary_database(server_dsn) as dsn:
+    async with database_factory() as dsn:
         yield dsn
-
-
-@pytest.fixture(scope="module")
-async def blog_dsn(server_dsn: str) -> AsyncIterator[str]:
-    """A database with the blog schema and the SMALL seed, shared by a module's tests.
-
-    Tests must not change it: use ``blog`` for anything that writes.
-    """
-    async with temporary_database(server_dsn) as dsn:
-        await load_schema(dsn)
-        await seed(dsn, **SMALL)
-        yield dsn
-
-
-@pytest.fixture
-async def blog(blog_dsn: str) -> AsyncIterator[asyncpg.Connection]:
-    """A connection to the seeded database inside a transaction that is rolled back."""
-    connection = await asyncpg.connect(blog_dsn)
-    transaction = connection.transaction()
-    await transaction.start()
-    try:
-        yield connection
-    finally:
-        await transaction.rollback()
-        await connection.close()

@@ -36,6 +36,8 @@ _FIELD_META = "fraiseql"
 
 
 def field(
+    function: Callable[..., Any] | None = None,
+    /,
     *,
     description: str | None = None,
     deprecation_reason: str | None = None,
@@ -55,7 +57,8 @@ def field(
         default=None if default is dataclasses.MISSING else default,
         has_default=default is not dataclasses.MISSING,
     )
-    return _FieldSpec(info, default)
+    spec = _FieldSpec(info, default)
+    return spec if function is None else spec(function)
 
 
 class _FieldSpec:

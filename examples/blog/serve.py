@@ -1,0 +1,76 @@
+"""``make demo``: get a PostgreSQL, load the example blog, serve it at http://127.0.0.1:8000/graphql.
+
+The database is ``FRAISEQL_DATABASE_URL`` when set, else an embedded PostgreSQL whose data lives in
+``.fraiseql/pgdata`` at the repository root (stopped again when this process exits). The example
+schema and data are loaded when the database does not have them yet, or with ``--reset``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import os
+import time
+
+import asyncpg
+import uvicorn
+
+from examples.blog.app import build
+from examples.blog.database import PROJECT_ROOT, load_schema, seed
+
+logger = logging.getLogger("examples.blog.serve")
+
+
+async def _has_data(dsn: str) -> bool:
+    connection = await asyncpg.connect(dsn)
+    try:
+        exists = await connection.fetchval("SELECT to_regclass('tv_post') IS NOT NULL")
+        return bool(exists) and bool(await connection.fetchval("SELECT EXISTS (SELECT 1 FROM tv_post)"))
+    finally:
+        await connection.close()
+
+
+async def prepare_database(reset: bool, posts: int) -> str:
+    """The DSN of a database holding the example blog, loading it when needed."""
+    dsn = os.environ.get("FRAISEQL_DATABASE_URL")
+    if not dsn:
+        from fraiseql.db.locate import embedded_dsn
+
+        print("No FRAISEQL_DATABASE_URL: starting the embedded PostgreSQL in .fraiseql/pgdata ...")
+        dsn = await asyncio.to_thread(embedded_dsn, PROJECT_ROOT / ".fraiseql" / "pgdata")
+    if reset or not await _has_data(dsn):
+        started = time.perf_counter()
+        print(f"Loading the example blog ({posts} posts) ...")
+        await load_schema(dsn)
+        await seed(dsn, posts=posts)
+        print(f"Loaded in {time.perf_counter() - started:.1f} s.")
+    return dsn
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Run the demo server until Ctrl-C."""
+    parser = argparse.ArgumentParser(prog="make demo", description=__doc__)
+    parser.add_argument("--host", default=os.environ.get("FRAISEQL_HOST", "127.0.0.1"))
+    parser.add_argument("--port", type=int, default=int(os.environ.get("FRAISEQL_PORT", "8000")))
+    parser.add_argument("--reset", action="store_true", help="reload the example data")
+    parser.add_argument("--posts", type=int, default=10_000)
+    arguments = parser.parse_args(argv)
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    dsn = asyncio.run(prepare_database(arguments.reset, arguments.posts))
+    url = f"http://{arguments.host}:{arguments.port}/graphql"
+    print(f"\nFraiseQL example blog: open {url} in a browser for GraphiQL, or POST queries to it.")
+    print('  curl -s -H "Content-Type: application/json" -d \'{"query":"{ posts(limit: 2) { title author { name } } }"}\' ' + url)
+    print("Press Ctrl-C to stop.\n")
+    config = uvicorn.Config(
+        build(dsn), host=arguments.host, port=arguments.port, log_level="warning", lifespan="on"
+    )
+    try:
+        uvicorn.Server(config).run()
+    except KeyboardInterrupt:
+        pass
+    print("Stopped.")
+
+
+if __name__ == "__main__":
+    main()
