@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from collections.abc import Callable
 from typing import Any
 
 import asyncpg
@@ -31,12 +32,31 @@ class PoolSettings:
         return cls(dsn=dsn, **overrides)
 
 
-class Database:
-    """An asyncpg pool opened at application startup and closed at shutdown."""
+StatementObserver = Callable[[str], None]
+"""Called with the SQL text of every statement a pooled connection runs."""
 
-    def __init__(self, settings: PoolSettings) -> None:
+
+class Database:
+    """An asyncpg pool opened at application startup and closed at shutdown.
+
+    With ``observe_statements`` every connection reports the statements it runs to the
+    callables in ``statement_observers`` (tests count statements this way; it costs a callback
+    per statement, so it is off by default).
+    """
+
+    def __init__(self, settings: PoolSettings, *, observe_statements: bool = False) -> None:
         self.settings = settings
         self._pool: asyncpg.Pool | None = None
+        self.observe_statements = observe_statements
+        self.statement_observers: list[StatementObserver] = []
+
+    def _report(self, record: Any) -> None:
+        for observer in self.statement_observers:
+            observer(record.query)
+
+    async def _init_connection(self, connection: asyncpg.Connection) -> None:
+        if self.observe_statements:
+            connection.add_query_logger(self._report)
 
     async def open(self) -> None:
         """Create the pool (idempotent)."""
@@ -48,6 +68,7 @@ class Database:
             min_size=settings.min_size,
             max_size=settings.max_size,
             statement_cache_size=settings.statement_cache_size,
+            init=self._init_connection,
             server_settings={
                 "application_name": "fraiseql",
                 "statement_timeout": str(settings.statement_timeout_ms),

@@ -41,15 +41,15 @@ def decode_cursor(cursor: str, signature: str, size: int) -> list[str | None]:
         payload = orjson.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
     except (binascii.Error, ValueError, orjson.JSONDecodeError):
         raise CursorError from None
-    if (
-        not isinstance(payload, list)
-        or len(payload) != 3
-        or payload[0] != _VERSION
-        or not isinstance(payload[2], list)
-        or len(payload[2]) != size
-        or not all(v is None or isinstance(v, str) for v in payload[2])
-    ):
+    if not isinstance(payload, list) or len(payload) != 3 or payload[0] != _VERSION:
         raise CursorError
     if payload[1] != signature:
         raise CursorError("Invalid cursor: it belongs to another ordering")
+    values = payload[2]
+    if (
+        not isinstance(values, list)
+        or len(values) != size
+        or not all(v is None or isinstance(v, str) for v in values)
+    ):
+        raise CursorError
     return list(payload[2])

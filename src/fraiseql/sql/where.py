@@ -11,6 +11,7 @@ A null operand is rejected: write ``isNull`` to test for null.
 from __future__ import annotations
 
 import enum
+import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -22,6 +23,11 @@ from fraiseql.schema.refs import TypeRef
 from fraiseql.sql.identifiers import Parameters, quote_identifier, quote_literal
 from fraiseql.types.definitions import EnumDefinition, TypeDefinition
 from fraiseql.types.scalars import ScalarDefinition
+
+_LABEL = r"[A-Za-z0-9_-]{1,1000}[@*%]*"
+_QUANTIFIER = r"(\{\d{0,5}(,\d{0,5})?\})?"
+_LQUERY_ITEM = rf"(\*{_QUANTIFIER}|!?{_LABEL}(\|{_LABEL})*{_QUANTIFIER})"
+_LQUERY = re.compile(rf"^{_LQUERY_ITEM}(\.{_LQUERY_ITEM})*$")
 
 TRUE = "TRUE"
 FALSE = "FALSE"
@@ -187,6 +193,11 @@ class WhereCompiler:
             elif op == "descendantOf":
                 parts.append(f"({typed} <@ {self._value(to_text, operand, 'ltree')})")
             elif op == "matches":
+                if len(operand) > 10_000 or not _LQUERY.match(operand):
+                    raise FilterError(
+                        f"'{name}.matches' needs an lquery pattern such as 'tech.*' or "
+                        f"'*.postgres|mysql.*', got {operand[:40]!r}"
+                    )
                 parts.append(f"({typed} ~ CAST({self.params.text(operand)} AS lquery))")
             elif op == "containedBy":
                 parts.append(f"({access.text}::inet <<= CAST({self.params.text(operand)} AS cidr))")
