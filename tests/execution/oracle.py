@@ -14,6 +14,7 @@ from __future__ import annotations
 import base64
 import binascii
 import copy
+import difflib
 import datetime as dt
 import enum
 import functools
@@ -26,6 +27,7 @@ from typing import Any
 
 import asyncpg
 import orjson
+import pytest
 from graphql import GraphQLError, execute, parse, validate
 
 import fraiseql
@@ -587,6 +589,23 @@ def canonical(response: Mapping[str, Any]) -> dict[str, Any]:
     return result
 
 
+def _pretty(response: Mapping[str, Any]) -> list[str]:
+    text = orjson.dumps(response, option=orjson.OPT_INDENT_2).decode()
+    return text.splitlines()
+
+
+def assert_same_response(
+    actual: Mapping[str, Any], expected: Mapping[str, Any], note: str = ""
+) -> None:
+    """Fail with a readable diff unless the responses are equal (key order included)."""
+    if canonical(actual) == canonical(expected):
+        return
+    diff = difflib.unified_diff(
+        _pretty(expected), _pretty(actual), "graphql-core", "fraiseql", lineterm="", n=4
+    )
+    pytest.fail(f"{note}\n" + "\n".join(diff), pytrace=False)
+
+
 async def fraiseql_and_oracle(
     schema: Schema,
     data: BlogData,
@@ -594,7 +613,7 @@ async def fraiseql_and_oracle(
     variables: dict[str, Any] | None = None,
     operation_name: str | None = None,
 ) -> tuple[dict[str, Any], dict[str, Any]]:
-    """FraiseQL's response and graphql-core's, both canonical."""
+    """FraiseQL's response and graphql-core's."""
     actual = await schema.run(query, variables, operation_name, context={"blog": data})
     expected = await run_graphql_core(schema, data, query, variables, operation_name)
-    return canonical(actual), canonical(expected)
+    return actual, expected

@@ -25,8 +25,10 @@ from fraiseql.execution.outcome import (
 )
 from fraiseql.execution.plan import OperationPlan, PreparedDocumentOperation, RootPlan
 from fraiseql.execution.resolver_pass import ResolverPass
-from fraiseql.execution.root_fields import resolve_auto, resolve_custom
+from fraiseql.execution.root_fields import fetch_auto, resolve_custom
 from fraiseql.execution.shapes import FieldPlan
+from fraiseql.native import active_builder
+from fraiseql.native.builder import PYTHON_BUILDER, Rendered
 from fraiseql.native.projector import NullBubble, Projector
 from fraiseql.schema.model import SchemaModel
 
@@ -57,6 +59,7 @@ class Executor:
         self.serializers = serializers
         self.documents = DocumentCache(schema, max_size=document_cache_size, max_tokens=max_tokens)
         self.debug = debug
+        self.builder = active_builder()
 
     # -- prepare -------------------------------------------------------------------------------
 
@@ -122,31 +125,30 @@ class Executor:
         context: dict[str, Any],
         repository: QueryRepository,
     ) -> ExecutionResponse:
-        data: dict[str, Any] | None = {}
+        members: list[bytes] | None = []
         errors: list[dict[str, Any]] = []
         introspected = self._introspect(plan, request, errors)
+        dumps = orjson.dumps
         for root in plan.roots:
             if root.name == "__typename":
-                value: Any = "Query"
+                value = b'"Query"'
             elif root.model is None:
-                value = introspected.get(root.key) if introspected else None
+                value = dumps(introspected.get(root.key) if introspected else None)
             else:
                 try:
                     value = await self._root_value(
                         root, variables, context, prepared, repository, errors
                     )
                 except NullBubble:
-                    data = None
+                    members = None
                     break
-            assert data is not None
-            data[root.key] = value
-        body: dict[str, Any] = {}
+            assert members is not None
+            members.append(dumps(root.key) + b":" + value)
+        data = b"null" if members is None else b"{" + b",".join(members) + b"}"
+        body = b'{"data":' + data + b"}"
         if errors:
-            body["errors"] = errors
-        body["data"] = data
-        return ExecutionResponse(
-            body=orjson.dumps(body), has_errors=bool(errors), data_is_null=data is None
-        )
+            body = b'{"errors":' + dumps(errors) + b',"data":' + data + b"}"
+        return ExecutionResponse(body=body, has_errors=bool(errors), data_is_null=members is None)
 
     def _introspect(
         self, plan: OperationPlan, request: GraphQLRequest, errors: list[dict[str, Any]]
@@ -169,11 +171,9 @@ class Executor:
         errors: list[dict[str, Any]],
     ) -> Any:
         """The completed value of one root field; field errors go to ``errors``."""
-        model, shape = root.model, root.shape
-        assert model is not None and shape is not None and root.definition is not None
-        field = FieldPlan(
-            root.key, root.name, root.name, "Query", shape, root.nodes, root.definition
-        )
+        model, shape, field = root.model, root.shape, root.field
+        assert model is not None and shape is not None and field is not None
+        assert root.definition is not None
         path = (None, root.key)
 
         def make_info(plan: FieldPlan, path_keys: list[str | int]) -> Info:
@@ -194,7 +194,7 @@ class Executor:
             if model.kind == "custom":
                 source = await resolve_custom(model, arguments, make_info(field, [root.key]))
             else:
-                source = await resolve_auto(self.model, model, root, arguments, repository)
+                source = await fetch_auto(self.model, model, root, arguments, repository)
         except (FraiseQLError, GraphQLError) as error:
             errors.append(format_exception(error, path=[root.key], locations=field.locations))
             return self._null_root(shape.nullable)
@@ -211,19 +211,32 @@ class Executor:
                 )
             )
             return self._null_root(shape.nullable)
-        resolved = None
-        if shape.has_resolvers:
-            resolver_pass = ResolverPass(self.model, variables, make_info)
-            await resolver_pass.run(shape, source, path)
-            resolved = resolver_pass.resolved
-        projector = Projector(resolved, debug=self.debug)
-        try:
-            return projector.complete(field, shape, source, path)
-        finally:
-            errors.extend(projector.errors)
+        rendered: Rendered
+        if model.kind in ("one", "list") and not shape.has_resolvers:
+            if model.kind == "one":
+                rendered = self.builder.render_one(root.compiled, source)
+            else:
+                rendered = self.builder.render_rows(root.compiled, source)
+        else:
+            if model.kind == "one" and source is not None:
+                source = orjson.loads(source)
+            elif model.kind == "list":
+                source = [orjson.loads(row) for row in source]
+            resolved = None
+            if shape.has_resolvers:
+                resolver_pass = ResolverPass(self.model, variables, make_info)
+                await resolver_pass.run(shape, source, path)
+                resolved = resolver_pass.resolved
+            rendered = PYTHON_BUILDER.render_value(
+                field, source, Projector(resolved, debug=self.debug)
+            )
+        errors.extend(rendered.errors)
+        if rendered.bubbled and not shape.nullable:
+            raise NullBubble
+        return rendered.value
 
     @staticmethod
-    def _null_root(nullable: bool) -> None:
+    def _null_root(nullable: bool) -> bytes:
         if not nullable:
             raise NullBubble
-        return None
+        return b"null"

@@ -24,7 +24,8 @@ from graphql import (
 
 from fraiseql.execution.outcome import PreparedOperation
 from fraiseql.execution.selection import collect_fields, directive_variables
-from fraiseql.execution.shapes import Shape, ShapeBuilder
+from fraiseql.execution.shapes import FieldPlan, Shape, ShapeBuilder
+from fraiseql.native import active_builder
 from fraiseql.schema.model import RootFieldModel
 
 INTROSPECTION_FIELDS = frozenset({"__schema", "__type"})
@@ -41,6 +42,8 @@ class RootPlan:
     definition: GraphQLField | None
     model: RootFieldModel | None
     shape: Shape | None
+    field: FieldPlan | None = None
+    compiled: Any = None
 
 
 @dataclass(slots=True)
@@ -113,7 +116,19 @@ class PreparedDocumentOperation(PreparedOperation):
                 continue
             definition = root_type.fields[name]
             shape = builder.build(definition.type, merged)
-            plans.append(RootPlan(key, name, merged, definition, roots[name], shape))
+            field = FieldPlan(key, name, name, root_type.name, shape, merged, definition)
+            plans.append(
+                RootPlan(
+                    key,
+                    name,
+                    merged,
+                    definition,
+                    roots[name],
+                    shape,
+                    field,
+                    active_builder().compile(field),
+                )
+            )
         introspection = None
         if introspection_nodes:
             introspection = DocumentNode(

@@ -28,8 +28,13 @@ def _selected(shape: Shape | None, name: str) -> Shape | bool | None:
 
 
 def _page_info_selects(shape: Shape | None, name: str) -> bool:
-    page_info = _selected(shape, "pageInfo")
-    return isinstance(page_info, Shape) and _selected(page_info, name) is not None
+    """Whether any ``pageInfo`` (under any alias) selects field ``name``."""
+    if shape is None or shape.kind != OBJECT:
+        return False
+    return any(
+        field.name == "pageInfo" and _selected(field.shape, name) is not None
+        for field in shape.fields
+    )
 
 
 def _check_count(name: str, value: int | None, maximum: int) -> None:
@@ -41,14 +46,18 @@ def _check_count(name: str, value: int | None, maximum: int) -> None:
         raise FraiseQLError(f"'{name}' must be at most {maximum} (the maximum page size)")
 
 
-async def resolve_auto(
+async def fetch_auto(
     schema: SchemaModel,
     root: RootFieldModel,
     plan: RootPlan,
     arguments: dict[str, Any],
     repository: QueryRepository,
 ) -> Any:
-    """The source value of an auto root field, read with one SQL statement."""
+    """What PostgreSQL returns for an auto root field, read with one SQL statement.
+
+    ``one``: the document's JSON text or ``None``; ``list``: the JSON texts of the rows;
+    ``connection``: the connection as a dict of parsed documents.
+    """
     target = root.target
     assert target is not None
     if root.kind == "one":
@@ -59,8 +68,7 @@ async def resolve_auto(
             statement = select_one(target, "id", str(by_id))
         else:
             statement = select_one(target, "identifier", str(by_identifier))
-        text = await repository.fetch_value(statement)
-        return None if text is None else orjson.loads(text)
+        return await repository.fetch_value(statement)
     if root.kind == "list":
         limit = arguments.get("limit")
         offset = arguments.get("offset") or 0
@@ -75,7 +83,7 @@ async def resolve_auto(
             limit=root.max_page_size if limit is None else limit,
             offset=offset,
         )
-        return [orjson.loads(row[0]) for row in await repository.fetch_rows(statement)]
+        return [row[0] for row in await repository.fetch_rows(statement)]
     return await _resolve_connection(schema, root, plan, arguments, repository)
 
 

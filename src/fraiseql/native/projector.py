@@ -58,17 +58,24 @@ class Projector:
         self.debug = debug
 
     def error(
-        self, message: str, field: FieldPlan | None, path: Path, code: str | None = None
+        self,
+        message: str,
+        field: FieldPlan | None,
+        path: Path,
+        code: str = "INVALID_RESPONSE_VALUE",
     ) -> None:
-        """Record a field error at ``path``."""
+        """Record a field error at ``path``.
+
+        The default code says that a value the server produced does not fit the schema (a null
+        in a non-null field, a value a scalar cannot represent): a server-side data problem.
+        """
         entry: dict[str, Any] = {"message": message}
         if field is not None:
             locations = field.locations
             if locations:
                 entry["locations"] = locations
         entry["path"] = path_list(path)
-        if code is not None:
-            entry["extensions"] = {"code": code}
+        entry["extensions"] = {"code": code}
         self.errors.append(entry)
 
     def complete(self, field: FieldPlan | None, shape: Shape, value: Any, path: Path) -> Any:
