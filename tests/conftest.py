@@ -14,13 +14,19 @@ from contextlib import asynccontextmanager
 
 import asyncpg
 import pytest
-
 from examples.blog.database import load_schema, seed
 from examples.blog.schema import QUERIES, TYPES
+
 from fraiseql import Schema
 from fraiseql.db.locate import find_test_dsn, with_database
 
-BLOG_SEED = {"organisations": 3, "users": 40, "posts": 300, "comments_per_post": 2, "random_seed": 11}
+BLOG_SEED = {
+    "organisations": 3,
+    "users": 40,
+    "posts": 300,
+    "comments_per_post": 2,
+    "random_seed": 11,
+}
 """The seed of the shared blog database: small, but with every status, null and hostile string."""
 
 

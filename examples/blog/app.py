@@ -1,4 +1,7 @@
-"""The example blog as an ASGI app: ``uvicorn examples.blog.app:app`` (needs FRAISEQL_DATABASE_URL)."""
+"""The example blog as an ASGI app: ``uvicorn examples.blog.app:app``.
+
+It reads the database URL from ``FRAISEQL_DATABASE_URL``.
+"""
 
 from __future__ import annotations
 

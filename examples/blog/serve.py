@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import logging
 import os
 import time
@@ -26,7 +27,9 @@ async def _has_data(dsn: str) -> bool:
     connection = await asyncpg.connect(dsn)
     try:
         exists = await connection.fetchval("SELECT to_regclass('tv_post') IS NOT NULL")
-        return bool(exists) and bool(await connection.fetchval("SELECT EXISTS (SELECT 1 FROM tv_post)"))
+        return bool(exists) and bool(
+            await connection.fetchval("SELECT EXISTS (SELECT 1 FROM tv_post)")
+        )
     finally:
         await connection.close()
 
@@ -60,15 +63,14 @@ def main(argv: list[str] | None = None) -> None:
     dsn = asyncio.run(prepare_database(arguments.reset, arguments.posts))
     url = f"http://{arguments.host}:{arguments.port}/graphql"
     print(f"\nFraiseQL example blog: open {url} in a browser for GraphiQL, or POST queries to it.")
-    print('  curl -s -H "Content-Type: application/json" -d \'{"query":"{ posts(limit: 2) { title author { name } } }"}\' ' + url)
+    example = '{"query":"{ posts(limit: 2) { title author { name } } }"}'
+    print(f"  curl -s -H 'Content-Type: application/json' -d '{example}' {url}")
     print("Press Ctrl-C to stop.\n")
     config = uvicorn.Config(
         build(dsn), host=arguments.host, port=arguments.port, log_level="warning", lifespan="on"
     )
-    try:
+    with contextlib.suppress(KeyboardInterrupt):
         uvicorn.Server(config).run()
-    except KeyboardInterrupt:
-        pass
     print("Stopped.")
 
 

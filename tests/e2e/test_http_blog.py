@@ -8,8 +8,8 @@ from collections.abc import AsyncIterator
 import asyncpg
 import httpx
 import pytest
-
 from examples.blog.app import build
+
 from fraiseql import Schema
 
 pytestmark = pytest.mark.filterwarnings("error")
@@ -69,7 +69,11 @@ async def test_context_getter_reaches_resolvers(client: httpx.AsyncClient) -> No
     [
         ({"query": "{ posts { nope } }"}, 200, 400),
         ({"query": "{ posts("}, 200, 400),
-        ({"query": "query($n: Int) { posts(limit: $n) { id } }", "variables": {"n": "x"}}, 200, 400),
+        (
+            {"query": "query($n: Int) { posts(limit: $n) { id } }", "variables": {"n": "x"}},
+            200,
+            400,
+        ),
         ({"query": "{ posts(limit: 1) { id } }", "operationName": "Missing"}, 200, 400),
         ({"query": '{ post(id: "not-a-uuid") { id } }'}, 200, 400),
         ({"query": "{ posts(where: {title: {like: 1}}) { id } }"}, 200, 400),
@@ -101,7 +105,9 @@ async def test_malformed_requests(client: httpx.AsyncClient) -> None:
     )
     assert bad_json.status_code == 400
     form = await client.post(
-        "/graphql", content=b"query={x}", headers={"Content-Type": "application/x-www-form-urlencoded"}
+        "/graphql",
+        content=b"query={x}",
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
     )
     assert form.status_code == 415
     missing = await client.post("/graphql", json={"variables": {}})
@@ -111,7 +117,9 @@ async def test_malformed_requests(client: httpx.AsyncClient) -> None:
 async def test_field_error_keeps_status_200_with_partial_data(client: httpx.AsyncClient) -> None:
     response = await client.post(
         "/graphql",
-        json={"query": '{ ok: posts(limit: 1) { id } bad: post(identifier: "x", id: "00000000-0000-0000-0000-000000000000") { id } }'},
+        json={
+            "query": '{ ok: posts(limit: 1) { id } bad: post(identifier: "x", id: "00000000-0000-0000-0000-000000000000") { id } }'
+        },
         headers={"Accept": GRAPHQL_RESPONSE},
     )
     assert response.status_code == 200
@@ -148,11 +156,26 @@ async def test_hostile_strings_stay_data_in_every_argument(
             " {author: {name: {startsWith: $v}}}, {tags: {contains: [$v]}}, {identifier: {in: [$v]}}]}) { id } }",
             {"v": hostile},
         ),
-        ("query($v: String) { posts(where: {title: {icontains: $v, endsWith: $v, gt: $v}}) { id } }", {"v": hostile}),
-        ("query($v: String) { postsConnection(first: 1, after: $v) { totalCount } }", {"v": hostile}),
-        ("query($v: String) { postsConnection(last: 1, before: $v) { totalCount } }", {"v": hostile}),
-        ("query($v: LTree) { posts(where: {categoryPath: {descendantOf: $v}}) { id } }", {"v": hostile}),
-        ("query($v: String) { posts(where: {categoryPath: {matches: $v}}) { id } }", {"v": hostile}),
+        (
+            "query($v: String) { posts(where: {title: {icontains: $v, endsWith: $v, gt: $v}}) { id } }",
+            {"v": hostile},
+        ),
+        (
+            "query($v: String) { postsConnection(first: 1, after: $v) { totalCount } }",
+            {"v": hostile},
+        ),
+        (
+            "query($v: String) { postsConnection(last: 1, before: $v) { totalCount } }",
+            {"v": hostile},
+        ),
+        (
+            "query($v: LTree) { posts(where: {categoryPath: {descendantOf: $v}}) { id } }",
+            {"v": hostile},
+        ),
+        (
+            "query($v: String) { posts(where: {categoryPath: {matches: $v}}) { id } }",
+            {"v": hostile},
+        ),
         ("query($v: JSON) { posts(where: {tags: {isNull: false}}) { id } }", {"v": hostile}),
     ]
     for query, variables in queries:
@@ -161,7 +184,10 @@ async def test_hostile_strings_stay_data_in_every_argument(
         payload = response.json()
         if "errors" in payload:
             for error in payload["errors"]:
-                assert error.get("extensions", {}).get("code") != "INTERNAL_SERVER_ERROR", (query, error)
+                assert error.get("extensions", {}).get("code") != "INTERNAL_SERVER_ERROR", (
+                    query,
+                    error,
+                )
                 assert "DROP TABLE" not in error["message"] or hostile in error["message"]
         if payload.get("data") and "posts" in payload["data"]:
             assert payload["data"]["posts"] == []

@@ -14,8 +14,8 @@ from __future__ import annotations
 import base64
 import binascii
 import copy
-import difflib
 import datetime as dt
+import difflib
 import enum
 import functools
 import inspect
@@ -28,9 +28,6 @@ from typing import Any
 import asyncpg
 import orjson
 import pytest
-from graphql import GraphQLError, execute, parse, validate
-
-import fraiseql
 from examples.blog.schema import (
     QUERIES,
     TYPES,
@@ -41,6 +38,9 @@ from examples.blog.schema import (
     SearchResult,
     UserRole,
 )
+from graphql import GraphQLError, execute, parse, validate
+
+import fraiseql
 from fraiseql import FraiseQLError, Schema
 from fraiseql.sql.cursor import encode_cursor, ordering_signature
 from fraiseql.types.scalars import UUID, DateTime, EmailAddress
@@ -281,7 +281,9 @@ def _cursor_position(
         raise FraiseQLError("Invalid cursor") from None
     if not isinstance(payload, list) or len(payload) != 3:
         raise FraiseQLError("Invalid cursor")
-    if payload[1] != ordering_signature([k.label + (" desc" if k.descending else "") for k in keys]):
+    if payload[1] != ordering_signature(
+        [k.label + (" desc" if k.descending else "") for k in keys]
+    ):
         raise FraiseQLError("Invalid cursor: it belongs to another ordering")
     for index, row in enumerate(rows):
         if cursor_of(keys, row) == cursor:
@@ -470,9 +472,7 @@ def _documents(blog: BlogData, kind: EntityKind) -> list[dict[str, Any]]:
 
 
 @fraiseql.query
-async def entities(
-    info, kinds: list[EntityKind] | None = None, limit: int = 3
-) -> list[Entity]:
+async def entities(info, kinds: list[EntityKind] | None = None, limit: int = 3) -> list[Entity]:
     """The first ``limit`` documents of each kind, as dicts tagged with ``__typename``."""
     assert all(isinstance(kind, EntityKind) for kind in kinds or ())
     blog = _blog(info)
@@ -562,9 +562,9 @@ async def run_graphql_core(
     if inspect.isawaitable(result):
         result = await result
     response: dict[str, Any] = {}
-    if result.errors:  
-        response["errors"] = [_formatted(e) for e in result.errors]  
-    response["data"] = result.data  
+    if result.errors:
+        response["errors"] = [_formatted(e) for e in result.errors]
+    response["data"] = result.data
     # Round-trip through JSON, as FraiseQL's response is, so that both hold the same types.
     return orjson.loads(orjson.dumps(response))  # type: ignore[no-any-return]
 
@@ -585,7 +585,9 @@ def canonical(response: Mapping[str, Any]) -> dict[str, Any]:
     result: dict[str, Any] = {"data": keep_order(response.get("data", "<missing>"))}
     errors = response.get("errors")
     if errors is not None:
-        result["errors"] = sorted(errors, key=lambda e: orjson.dumps(e, option=orjson.OPT_SORT_KEYS))
+        result["errors"] = sorted(
+            errors, key=lambda e: orjson.dumps(e, option=orjson.OPT_SORT_KEYS)
+        )
     return result
 
 

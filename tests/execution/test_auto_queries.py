@@ -7,8 +7,8 @@ from typing import Any
 import asyncpg
 import orjson
 import pytest
-
 from examples.blog.schema import QUERIES, TYPES
+
 from fraiseql import Schema
 from fraiseql.db.pool import Database, PoolSettings
 
@@ -18,9 +18,15 @@ async def _documents(connection: asyncpg.Connection, table: str) -> list[dict[st
     return [orjson.loads(row[0]) for row in rows]
 
 
-async def test_lookup_by_id_and_identifier(blog_schema: Schema, blog_connection: asyncpg.Connection) -> None:
-    row = await blog_connection.fetchrow("SELECT id, identifier FROM tv_user ORDER BY identifier LIMIT 1")
-    by_id = await blog_schema.run("query($id: UUID) { user(id: $id) { identifier } }", {"id": str(row["id"])})
+async def test_lookup_by_id_and_identifier(
+    blog_schema: Schema, blog_connection: asyncpg.Connection
+) -> None:
+    row = await blog_connection.fetchrow(
+        "SELECT id, identifier FROM tv_user ORDER BY identifier LIMIT 1"
+    )
+    by_id = await blog_schema.run(
+        "query($id: UUID) { user(id: $id) { identifier } }", {"id": str(row["id"])}
+    )
     by_identifier = await blog_schema.run(
         "query($i: String) { user(identifier: $i) { id } }", {"i": row["identifier"]}
     )
@@ -43,7 +49,9 @@ async def test_lookup_needs_exactly_one_key(blog_schema: Schema, arguments: str)
     assert result["errors"][0]["path"] == ["post"]
 
 
-async def test_list_orders_and_limits(blog_schema: Schema, blog_connection: asyncpg.Connection) -> None:
+async def test_list_orders_and_limits(
+    blog_schema: Schema, blog_connection: asyncpg.Connection
+) -> None:
     posts = await _documents(blog_connection, "tv_post")
     expected = sorted(posts, key=lambda p: (-p["view_count"], p["id"]))[:7]
     result = await blog_schema.run(
@@ -168,7 +176,9 @@ async def test_connection_default_page_size(blog_schema: Schema) -> None:
         ('first: 1, after: "WyIxIiwieCIsW11d"', "Invalid cursor"),
     ],
 )
-async def test_connection_argument_errors(blog_schema: Schema, arguments: str, message: str) -> None:
+async def test_connection_argument_errors(
+    blog_schema: Schema, arguments: str, message: str
+) -> None:
     result = await blog_schema.run(f"{{ postsConnection({arguments}) {{ totalCount }} }}")
     assert result["data"] is None
     assert message in result["errors"][0]["message"]
@@ -199,7 +209,8 @@ async def test_nested_lists_and_objects_come_from_the_one_document(
     assert result["data"]["post"] == {
         "tags": document["tags"],
         "comments": [
-            {"body": c["body"], "author": {"name": c["author"]["name"]}} for c in document["comments"]
+            {"body": c["body"], "author": {"name": c["author"]["name"]}}
+            for c in document["comments"]
         ],
     }
 

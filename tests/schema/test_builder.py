@@ -3,10 +3,10 @@ from __future__ import annotations
 from typing import Annotated
 
 import pytest
+from examples.blog.schema import QUERIES, TYPES
 from graphql import graphql_sync
 
 import fraiseql
-from examples.blog.schema import QUERIES, TYPES
 from fraiseql import Connection, OrderBy, Schema, Where
 from fraiseql.schema.refs import SchemaDefinitionError
 
@@ -58,7 +58,7 @@ def test_example_schema_sdl_has_generated_inputs() -> None:
 
 def test_introspection_works() -> None:
     schema = Schema(types=TYPES, queries=QUERIES)
-    result = graphql_sync(schema.graphql_schema, "{ __type(name: \"Post\") { fields { name } } }")
+    result = graphql_sync(schema.graphql_schema, '{ __type(name: "Post") { fields { name } } }')
     assert result.errors is None
     names = {f["name"] for f in result.data["__type"]["fields"]}
     assert {"id", "createdAt", "viewCount", "author", "comments"} <= names

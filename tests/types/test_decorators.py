@@ -4,7 +4,12 @@ import pytest
 
 import fraiseql
 from fraiseql.types.decorators import has_empty_body
-from fraiseql.types.definitions import EnumDefinition, ResolverDefinition, TypeDefinition, get_definition
+from fraiseql.types.definitions import (
+    EnumDefinition,
+    ResolverDefinition,
+    TypeDefinition,
+    get_definition,
+)
 
 
 def test_type_keeps_metadata_and_becomes_a_dataclass() -> None:

@@ -16,7 +16,11 @@ from fraiseql.types import scalars as s
         (s.STRING, True, "true"),
         (s.ID_SCALAR, 12, "12"),
         (s.UUID_SCALAR, uuid.UUID(int=1), "00000000-0000-0000-0000-000000000001"),
-        (s.UUID_SCALAR, "00000000-0000-0000-0000-000000000001", "00000000-0000-0000-0000-000000000001"),
+        (
+            s.UUID_SCALAR,
+            "00000000-0000-0000-0000-000000000001",
+            "00000000-0000-0000-0000-000000000001",
+        ),
         (
             s.DATETIME,
             dt.datetime(2024, 1, 2, 3, 4, 5, tzinfo=dt.UTC),
