@@ -540,22 +540,24 @@ def _formatted(error: GraphQLError) -> dict[str, Any]:
     return entry
 
 
-async def run_graphql_core(
+async def execute_reference(
     schema: Schema,
-    data: BlogData,
     query: str,
     variables: dict[str, Any] | None = None,
     operation_name: str | None = None,
+    *,
+    root_value: Any = None,
+    context: Any = None,
 ) -> dict[str, Any]:
-    """graphql-core's response to a (valid) query over the oracle's data."""
+    """graphql-core's response to a valid query over ``schema.graphql_schema``, as JSON data."""
     document = parse(query)
     errors = validate(schema.graphql_schema, document)
-    assert not errors, f"the oracle only runs valid documents: {errors}"
+    assert not errors, f"the reference only runs valid documents: {errors}"
     result = execute(
         schema.graphql_schema,
         document,
-        root_value=oracle_root(data),
-        context_value={"blog": data},
+        root_value=root_value,
+        context_value=context,
         variable_values=variables,
         operation_name=operation_name,
     )
@@ -567,6 +569,36 @@ async def run_graphql_core(
     response["data"] = result.data
     # Round-trip through JSON, as FraiseQL's response is, so that both hold the same types.
     return orjson.loads(orjson.dumps(response))  # type: ignore[no-any-return]
+
+
+def custom_root(schema: Schema) -> dict[str, Callable[..., Any]]:
+    """A graphql-core root value calling the custom root resolvers of a schema as FraiseQL does."""
+    root: dict[str, Callable[..., Any]] = {}
+    for name, field in schema.model.queries.items():
+        function = field.definition.function
+        if field.info_parameter:
+            root[name] = function
+        else:
+            root[name] = functools.partial(lambda f, _info, **args: f(**args), function)
+    return root
+
+
+async def run_graphql_core(
+    schema: Schema,
+    data: BlogData,
+    query: str,
+    variables: dict[str, Any] | None = None,
+    operation_name: str | None = None,
+) -> dict[str, Any]:
+    """graphql-core's response to a (valid) query over the oracle's data."""
+    return await execute_reference(
+        schema,
+        query,
+        variables,
+        operation_name,
+        root_value=oracle_root(data),
+        context={"blog": data},
+    )
 
 
 def canonical(response: Mapping[str, Any]) -> dict[str, Any]:

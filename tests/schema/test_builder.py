@@ -28,14 +28,14 @@ async def a_list(info, where: Where[A] | None = None) -> list[A]: ...
 
 
 def test_forward_references_and_reachable_types_are_resolved() -> None:
-    sdl = Schema(queries=[a_list]).as_sdl()
+    sdl = Schema(queries=[a_list]).print_schema()
     assert "type B {" in sdl
     assert "aList(where: AWhereInput = null): [A!]!" in sdl
     assert "bs: BListFilter" in sdl
 
 
 def test_example_schema_sdl_has_generated_inputs() -> None:
-    sdl = Schema(types=TYPES, queries=QUERIES).as_sdl()
+    sdl = Schema(types=TYPES, queries=QUERIES).print_schema()
     for expected in (
         "input PostWhereInput {",
         "input StringFilter {",
@@ -78,8 +78,8 @@ def test_two_schemas_in_one_process_are_independent() -> None:
 
     first = Schema(types=[X], queries=[xs])
     second = Schema(types=TYPES, queries=QUERIES)
-    assert "scalar Color" in first.as_sdl()
-    assert "Color" not in second.as_sdl()
+    assert "scalar Color" in first.print_schema()
+    assert "Color" not in second.print_schema()
     assert first.graphql_schema.get_type("String") is second.graphql_schema.get_type("String")
     assert first.graphql_schema.get_type("X") is not None
     assert second.graphql_schema.get_type("X") is None

@@ -14,7 +14,7 @@ import orjson
 from fraiseql.db.session import RequestSession
 from fraiseql.execution.errors import FraiseQLError
 from fraiseql.schema.model import SchemaModel, TypeModel
-from fraiseql.sql.select import Statement, select_list, select_one
+from fraiseql.sql.select import Statement, read_page, select_list, select_one, select_page
 
 
 class QueryRepository:
@@ -108,3 +108,38 @@ class QueryRepository:
             cls, where=where, order_by=order_by, limit=limit, offset=offset
         )
         return [orjson.loads(text) for text in texts]
+
+    async def paginate(
+        self,
+        cls: type,
+        *,
+        where: Mapping[str, Any] | None = None,
+        order_by: Sequence[Mapping[str, Any]] | None = None,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
+        with_total: bool = False,
+    ) -> dict[str, Any]:
+        """One page of documents with Relay cursors, in the shape a connection resolver returns.
+
+        The result has ``edges`` (``node`` and ``cursor``), ``page_info`` and ``total_count``
+        (``None`` unless ``with_total``); the cursors are those of auto connections.
+        """
+        model = self.type_model(cls)
+        if (first is None) == (last is None):
+            raise FraiseQLError("give exactly one of 'first' and 'last'")
+        statement = select_page(
+            self._model,
+            model,
+            where=where,
+            order_by=order_by,
+            first=first,
+            after=after,
+            last=last,
+            before=before,
+            with_total=with_total,
+            with_previous=True,
+            with_next=True,
+        )
+        return read_page(statement, await self.fetch_rows(statement))

@@ -5,16 +5,13 @@ from __future__ import annotations
 import inspect
 from typing import Any
 
-import orjson
-
 from fraiseql.db.repository import QueryRepository
 from fraiseql.execution.errors import FraiseQLError
 from fraiseql.execution.info import Info
 from fraiseql.execution.plan import RootPlan
 from fraiseql.execution.shapes import OBJECT, Shape
 from fraiseql.schema.model import RootFieldModel, SchemaModel
-from fraiseql.sql.cursor import encode_cursor
-from fraiseql.sql.select import select_list, select_one, select_page
+from fraiseql.sql.select import read_page, select_list, select_one, select_page
 
 
 def _selected(shape: Shape | None, name: str) -> Shape | bool | None:
@@ -116,33 +113,7 @@ async def _resolve_connection(
         with_previous=_page_info_selects(plan.shape, "hasPreviousPage"),
         with_next=_page_info_selects(plan.shape, "hasNextPage"),
     )
-    rows = await repository.fetch_rows(statement)
-    total = previous = following = None
-    if rows and len(rows[0]) > 2:
-        total, previous, following = rows[0][2], rows[0][3], rows[0][4]
-    page_rows = [row for row in rows if row[0] is not None]
-    has_more = len(page_rows) > statement.limit
-    page_rows = page_rows[: statement.limit]
-    if statement.reverse:
-        page_rows.reverse()
-    edges = [
-        {"node": orjson.loads(row[0]), "cursor": encode_cursor(statement.signature, row[1])}
-        for row in page_rows
-    ]
-    if statement.reverse:
-        has_next, has_previous = bool(following), has_more
-    else:
-        has_next, has_previous = has_more, bool(previous)
-    return {
-        "edges": edges,
-        "page_info": {
-            "has_next_page": has_next,
-            "has_previous_page": has_previous,
-            "start_cursor": edges[0]["cursor"] if edges else None,
-            "end_cursor": edges[-1]["cursor"] if edges else None,
-        },
-        "total_count": total,
-    }
+    return read_page(statement, await repository.fetch_rows(statement))
 
 
 async def resolve_custom(root: RootFieldModel, arguments: dict[str, Any], info: Info) -> Any:

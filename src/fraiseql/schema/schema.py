@@ -6,7 +6,8 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 import orjson
-from graphql import GraphQLSchema, print_schema
+from graphql import GraphQLSchema
+from graphql import print_schema as print_graphql_schema
 
 from fraiseql.db.pool import Database, PoolSettings
 from fraiseql.execution.executor import Executor
@@ -66,9 +67,9 @@ class Schema:
             debug=debug,
         )
 
-    def as_sdl(self) -> str:
+    def print_schema(self) -> str:
         """The schema in GraphQL SDL."""
-        return print_schema(self.graphql_schema)
+        return print_graphql_schema(self.graphql_schema)
 
     def prepare(self, request: GraphQLRequest) -> PreparedOperation:
         """Parse, validate and select an operation (see ``OperationExecutor``)."""

@@ -6,8 +6,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import orjson
+
 from fraiseql.schema.model import SchemaModel, TypeModel
-from fraiseql.sql.cursor import decode_cursor, ordering_signature
+from fraiseql.sql.cursor import decode_cursor, encode_cursor, ordering_signature
 from fraiseql.sql.identifiers import Parameters, quote_identifier, quote_qualified
 from fraiseql.sql.order import OrderKey, keyset_condition, order_by_clause, order_keys
 from fraiseql.sql.where import WhereCompiler, _and
@@ -190,3 +192,33 @@ def select_page(
         f"LEFT JOIN LATERAL ({page(True)}) AS p ON TRUE ORDER BY p.n"
     )
     return statement
+
+
+def read_page(statement: PageStatement, rows: Sequence[Any]) -> dict[str, Any]:
+    """The connection (edges with cursors, page info, total) of a page statement's rows."""
+    total = previous = following = None
+    if rows and len(rows[0]) > 2:
+        total, previous, following = rows[0][2], rows[0][3], rows[0][4]
+    page_rows = [row for row in rows if row[0] is not None]
+    has_more = len(page_rows) > statement.limit
+    page_rows = page_rows[: statement.limit]
+    if statement.reverse:
+        page_rows.reverse()
+    edges = [
+        {"node": orjson.loads(row[0]), "cursor": encode_cursor(statement.signature, row[1])}
+        for row in page_rows
+    ]
+    if statement.reverse:
+        has_next, has_previous = bool(following), has_more
+    else:
+        has_next, has_previous = has_more, bool(previous)
+    return {
+        "edges": edges,
+        "page_info": {
+            "has_next_page": has_next,
+            "has_previous_page": has_previous,
+            "start_cursor": edges[0]["cursor"] if edges else None,
+            "end_cursor": edges[-1]["cursor"] if edges else None,
+        },
+        "total_count": total,
+    }

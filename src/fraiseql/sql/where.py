@@ -177,8 +177,11 @@ class WhereCompiler:
                 )
             elif op == "in":
                 parts.append(f"({typed} = ANY({self._values(to_text, operand, sql_type)}))")
-            elif op == "nin":
-                parts.append(f"(NOT ({typed} = ANY({self._values(to_text, operand, sql_type)})))")
+            elif op == "nin":  # ``NULL = ANY('{}')`` is false, not null: test null first
+                parts.append(
+                    f"({typed} IS NOT NULL AND NOT ({typed} = ANY("
+                    f"{self._values(to_text, operand, sql_type)})))"
+                )
             elif op == "contains" and kind in _STRING_KINDS:
                 parts.append(f"(strpos({typed}, {self.params.text(operand)}) > 0)")
             elif op == "icontains":
@@ -304,10 +307,15 @@ class WhereCompiler:
             source = f"jsonb_array_elements({array}) AS {element}(v)"
             if op == "some":
                 parts.append(f"EXISTS (SELECT 1 FROM {source} WHERE {condition})")
-            elif op == "none":
-                parts.append(f"NOT EXISTS (SELECT 1 FROM {source} WHERE {condition})")
+            elif op == "none":  # like every operator, false on a missing or null list
+                parts.append(
+                    f"({is_array} AND NOT EXISTS (SELECT 1 FROM {source} WHERE {condition}))"
+                )
             elif op == "all":
-                parts.append(f"NOT EXISTS (SELECT 1 FROM {source} WHERE ({condition}) IS NOT TRUE)")
+                parts.append(
+                    f"({is_array} AND NOT EXISTS "
+                    f"(SELECT 1 FROM {source} WHERE ({condition}) IS NOT TRUE))"
+                )
             else:
                 raise FilterError(f"unknown list operator '{op}'")
         return _and(parts)
