@@ -3,25 +3,34 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
+NATIVE := $(VENV)/.native-stamp
+NATIVE_SOURCES := $(wildcard src/fraiseql/native/*.c src/fraiseql/native/*.h)
 
 .PHONY: install demo test lint clean
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml setup.py
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet --upgrade pip 'setuptools>=77' wheel
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
-install: $(STAMP)
+# The editable install builds the C extension once; rebuild it in place when its sources change.
+$(NATIVE): $(STAMP) $(NATIVE_SOURCES)
+	$(BIN)/python setup.py --quiet build_ext --inplace
+	touch $(NATIVE)
 
-demo: $(STAMP)
+install: $(NATIVE)
+
+demo: $(NATIVE)
 	$(BIN)/python -m examples.blog.serve
 
-test: $(STAMP)
+# The suite runs twice: with the C core (required to load) and with the pure-Python builder.
+test: $(NATIVE)
 	$(BIN)/python -m ruff check src tests examples bench
 	$(BIN)/python -m ruff format --check src tests examples bench
 	$(BIN)/python -m mypy --strict src
-	$(BIN)/python -m pytest --cov --cov-report=term:skip-covered
+	FRAISEQL_IMPL=c $(BIN)/python -m pytest --cov --cov-report=term:skip-covered
+	FRAISEQL_IMPL=python $(BIN)/python -m pytest -q
 
 lint: $(STAMP)
 	$(BIN)/python -m ruff check src tests examples bench

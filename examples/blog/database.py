@@ -42,7 +42,7 @@ from pathlib import Path
 
 import asyncpg
 
-__all__ = ["SCHEMA_FILES", "load_schema", "seed"]
+__all__ = ["PROJECT_ROOT", "SCHEMA_FILES", "load_schema", "seed"]
 
 logger = logging.getLogger(__name__)
 
@@ -567,7 +567,8 @@ async def _main(arguments: argparse.Namespace) -> None:
 
 def main(argv: list[str] | None = None) -> None:
     """Run the command line."""
-    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    logging.basicConfig(level=logging.WARNING, format="%(message)s")
+    logger.setLevel(logging.INFO)  # this module's timings; not the INFO chatter of the others
     asyncio.run(_main(_parse_args(argv)))
 
 

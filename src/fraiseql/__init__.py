@@ -8,6 +8,7 @@ from fraiseql.app import create_app
 from fraiseql.db.repository import QueryRepository
 from fraiseql.execution.errors import FraiseQLError
 from fraiseql.execution.info import Info
+from fraiseql.native import native_info
 from fraiseql.schema.schema import Schema
 from fraiseql.types.decorators import enum, field, interface, query, union
 from fraiseql.types.decorators import input_ as input
@@ -31,6 +32,7 @@ __all__ = [
     "field",
     "input",
     "interface",
+    "native_info",
     "query",
     "scalar",
     "type",

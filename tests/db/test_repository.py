@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
+from examples.blog.schema import QUERIES, TYPES, Post, PostStatus
 
 import fraiseql
-from examples.blog.schema import QUERIES, TYPES, Post, PostStatus
 from fraiseql import FraiseQLError, Info, Schema
 
 
@@ -28,14 +28,18 @@ async def post_page(info: Info, first: int, after: str | None = None) -> fraiseq
 
 @pytest.fixture(scope="module")
 async def schema(blog_database: str):
-    schema = Schema(types=TYPES, queries=[*QUERIES, top_posts, post_page], database_url=blog_database)
+    schema = Schema(
+        types=TYPES, queries=[*QUERIES, top_posts, post_page], database_url=blog_database
+    )
     await schema.open()
     yield schema
     await schema.close()
 
 
 async def test_find_from_a_custom_resolver(schema: Schema) -> None:
-    custom = await schema.run("{ r: topPosts(status: PUBLISHED, count: 4) { id viewCount status } }")
+    custom = await schema.run(
+        "{ r: topPosts(status: PUBLISHED, count: 4) { id viewCount status } }"
+    )
     auto = await schema.run(
         "{ r: posts(limit: 4, where: {status: {eq: PUBLISHED}}, orderBy: [{viewCount: DESC}]) { id viewCount status } }"
     )

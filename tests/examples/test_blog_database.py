@@ -9,8 +9,7 @@ from __future__ import annotations
 import json
 import re
 import uuid
-from collections.abc import AsyncIterator, Callable
-from contextlib import AbstractAsyncContextManager
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
@@ -18,6 +17,7 @@ from typing import Any
 import asyncpg
 import pytest
 from examples.blog.database import load_schema, seed
+from tests.conftest import temporary_database
 
 # Small enough to be quick, large enough to get every status, null and hostile string.
 SMALL = {"organisations": 3, "users": 25, "posts": 80, "comments_per_post": 2, "random_seed": 7}
@@ -31,15 +31,20 @@ Documents = dict[uuid.UUID, tuple[str, uuid.UUID, dict[str, Any]]]
 # --- fixtures ----------------------------------------------------------------------------------
 
 
+@pytest.fixture
+async def empty_dsn(server_dsn: str) -> AsyncIterator[str]:
+    """A fresh, empty database for one test."""
+    async with temporary_database(server_dsn) as dsn:
+        yield dsn
+
+
 @pytest.fixture(scope="module")
-async def blog_dsn(
-    database_factory: Callable[[], AbstractAsyncContextManager[str]],
-) -> AsyncIterator[str]:
+async def blog_dsn(server_dsn: str) -> AsyncIterator[str]:
     """A database with the blog schema and the SMALL seed, shared by this module's tests.
 
     Tests must not change it: use ``blog`` for anything that writes.
     """
-    async with database_factory() as dsn:
+    async with temporary_database(server_dsn) as dsn:
         await load_schema(dsn)
         await seed(dsn, **SMALL)
         yield dsn
@@ -590,6 +595,7 @@ async def test_renamed_user_reaches_every_read_model_that_embeds_it(
              AND EXISTS (SELECT 1 FROM tb_comment c WHERE c.fk_user = u.pk_user)
            ORDER BY u.pk_user LIMIT 1"""
     )
+    assert user is not None
     await blog.execute(
         """UPDATE tb_user SET name = $2 || E' \\\\ "Jr."' WHERE pk_user = $1""",
         user["pk_user"],

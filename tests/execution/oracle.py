@@ -3,7 +3,8 @@
 The same ``GraphQLSchema`` that FraiseQL validates with is executed by graphql-core's own
 ``execute``. Its root resolvers answer from the read-model documents loaded into Python, filtered,
 ordered and paginated by the Python code below (never by FraiseQL's SQL), so that the two
-responses, data and errors, can be compared as a whole.
+responses, data and errors, can be compared as a whole. Cursors are opaque: the oracle computes
+the key values a cursor carries and wraps them with FraiseQL's cursor codec (``fraiseql.sql.cursor``).
 
 Only the parts of ``where`` and ``orderBy`` that the oracle queries use are implemented; anything
 else raises ``NotImplementedError`` so a test cannot silently compare against a wrong oracle.
@@ -49,6 +50,8 @@ MAX_PAGE_SIZE = 100
 """The schema's default maximum page size (``limit``/``first``/``last``)."""
 DEFAULT_PAGE_SIZE = 20
 """The page size of a connection queried without ``first`` or ``last``."""
+INVALID_RESPONSE_VALUE = "INVALID_RESPONSE_VALUE"
+"""The code of the errors FraiseQL reports for values that do not fit the schema."""
 
 # --- the data -----------------------------------------------------------------------------------
 
@@ -529,6 +532,16 @@ EXTENDED_TYPES = [*TYPES, OrganisationEntity, UserEntity, PostEntity]
 EXTENDED_QUERIES = [*QUERIES, search, entities, entity_objects]
 
 
+def location(query: str, snippet: str, occurrence: int = 0) -> dict[str, int]:
+    """The line and column (1-based) of the ``occurrence``-th ``snippet`` in ``query``."""
+    index = -1
+    for _ in range(occurrence + 1):
+        index = query.index(snippet, index + 1)
+    line = query.count("\n", 0, index) + 1
+    column = index - (query.rfind("\n", 0, index) + 1) + 1
+    return {"line": line, "column": column}
+
+
 # --- running both and comparing -----------------------------------------------------------------
 
 
@@ -537,6 +550,11 @@ def _formatted(error: GraphQLError) -> dict[str, Any]:
     original = error.original_error
     if isinstance(original, FraiseQLError):
         entry["extensions"] = {"code": original.code, **original.extensions}
+    elif "extensions" not in entry:
+        # The oracle's resolvers only raise FraiseQLError; any other error is graphql-core's
+        # own completion error (a null in a non-null field, a value a scalar cannot
+        # represent), which FraiseQL tags with this code.
+        entry["extensions"] = {"code": INVALID_RESPONSE_VALUE}
     return entry
 
 

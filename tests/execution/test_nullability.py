@@ -14,7 +14,15 @@ import pytest
 import fraiseql
 from fraiseql import Schema
 
-from .oracle import assert_same_response, custom_root, execute_reference
+from .oracle import (
+    INVALID_RESPONSE_VALUE,
+    assert_same_response,
+    custom_root,
+    execute_reference,
+    location,
+)
+
+INVALID = {"code": INVALID_RESPONSE_VALUE}
 
 
 @fraiseql.type
@@ -81,16 +89,6 @@ def branch(**overrides: Any) -> dict[str, Any]:
     return value
 
 
-def location(query: str, snippet: str, occurrence: int = 0) -> dict[str, int]:
-    """The line and column (1-based) of the ``occurrence``-th ``snippet`` in ``query``."""
-    index = -1
-    for _ in range(occurrence + 1):
-        index = query.index(snippet, index + 1)
-    line = query.count("\n", 0, index) + 1
-    column = index - (query.rfind("\n", 0, index) + 1) + 1
-    return {"line": line, "column": column}
-
-
 async def run_both(query: str, context: dict[str, Any]) -> dict[str, Any]:
     """FraiseQL's response, after checking that graphql-core's is the same."""
     actual = await SCHEMA.run(query, context=context)
@@ -122,6 +120,7 @@ async def test_null_bubbles_to_the_nullable_object_field() -> None:
                 "message": non_null("Leaf.name"),
                 "locations": [location(query, "name")],
                 "path": ["tree", "branch", "maybeLeaf", "name"],
+                "extensions": INVALID,
             }
         ],
         "data": {"tree": {"branch": {"label": "b", "maybeLeaf": None}}},
@@ -138,6 +137,7 @@ async def test_null_bubbles_through_non_null_objects() -> None:
                 "message": non_null("Leaf.name"),
                 "locations": [location(query, "name")],
                 "path": ["tree", "branch", "leaf", "name"],
+                "extensions": INVALID,
             }
         ],
         "data": {"tree": {"other": {"label": "o"}, "branch": None}},
@@ -153,6 +153,7 @@ async def test_null_bubbles_up_to_the_nullable_root_field() -> None:
                 "message": non_null("Leaf.name"),
                 "locations": [location(query, "name")],
                 "path": ["tree", "strictBranch", "leaf", "name"],
+                "extensions": INVALID,
             }
         ],
         "data": {"greeting": "hello", "tree": None},
@@ -168,6 +169,7 @@ async def test_null_in_a_non_null_root_field_makes_data_null() -> None:
                 "message": non_null("Leaf.name"),
                 "locations": [location(query, "name")],
                 "path": ["strictTree", "strictBranch", "leaf", "name"],
+                "extensions": INVALID,
             }
         ],
         "data": None,
@@ -183,6 +185,7 @@ async def test_a_non_null_root_field_returning_null() -> None:
                 "message": non_null("Query.nothing"),
                 "locations": [{"line": 3, "column": 3}],
                 "path": ["nothing"],
+                "extensions": INVALID,
             }
         ],
         "data": None,
@@ -199,6 +202,7 @@ async def test_null_item_of_a_non_null_list() -> None:
                 "message": non_null("Branch.leaves"),
                 "locations": [location(query, "leaves")],
                 "path": ["tree", "branch", "leaves", 1],
+                "extensions": INVALID,
             }
         ],
         "data": {"tree": {"other": {"label": "b"}, "branch": None}},
@@ -215,6 +219,7 @@ async def test_several_nulls_in_one_non_null_list_give_one_error() -> None:
             "message": non_null("Leaf.name"),
             "locations": [location(query, "name")],
             "path": ["tree", "branch", "leaves", 1, "name"],
+            "extensions": INVALID,
         }
     ]
 
@@ -241,6 +246,7 @@ async def test_null_in_a_nested_list() -> None:
                 "message": non_null("Branch.matrix"),
                 "locations": [location(query, "matrix")],
                 "path": ["tree", "branch", "matrix", 1, 1],
+                "extensions": INVALID,
             }
         ],
         "data": {"tree": {"branch": {"label": "b", "matrix": None}}},
@@ -289,6 +295,7 @@ fragment F on Branch {
                 "message": non_null("Leaf.name"),
                 "locations": [{"line": 11, "column": 13}],
                 "path": ["tree", "b", "l", "n"],
+                "extensions": INVALID,
             }
         ],
         "data": {"tree": {"b": None}},
@@ -303,6 +310,7 @@ async def test_merged_fields_report_every_location() -> None:
             "message": non_null("Leaf.name"),
             "locations": [location(query, "name", 0), location(query, "name", 1)],
             "path": ["tree", "branch", "leaf", "name"],
+            "extensions": INVALID,
         }
     ]
     assert result["data"] == {"tree": {"branch": None}}
@@ -325,6 +333,7 @@ async def test_a_value_that_does_not_serialize_is_a_field_error(value: Any, mess
                 "message": message,
                 "locations": [location(query, "size")],
                 "path": ["tree", "branch", "leaf", "size"],
+                "extensions": INVALID,
             }
         ],
         "data": {"tree": {"branch": {"leaf": {"name": "a", "size": None}}}},
@@ -379,6 +388,7 @@ async def test_field_resolver_returning_null_for_a_non_null_field() -> None:
                 "message": non_null("Account.nickname"),
                 "locations": [location(query, "nickname")],
                 "path": ["bank", "account", "nickname"],
+                "extensions": INVALID,
             }
         ],
         "data": {"bank": {"account": None}},
@@ -398,4 +408,47 @@ async def test_field_resolver_error_in_a_non_null_field_is_the_only_error() -> N
             }
         ],
         "data": {"bank": {"accounts": None, "account": {"name": "ann"}}},
+    }
+
+
+async def test_a_value_that_is_not_an_object_is_a_field_error() -> None:
+    query = "{ tree { branch { label maybeLeaf { name } } } }"
+    result = await SCHEMA.run(query, context={"tree": {"branch": branch(maybe_leaf="oops")}})
+    assert result == {
+        "errors": [
+            {
+                "message": "Expected an object of type Leaf.",
+                "locations": [location(query, "maybeLeaf")],
+                "path": ["tree", "branch", "maybeLeaf"],
+                "extensions": INVALID,
+            }
+        ],
+        "data": {"tree": {"branch": {"label": "b", "maybeLeaf": None}}},
+    }
+
+
+async def test_a_value_that_is_not_a_list_is_a_field_error() -> None:
+    query = "{ tree { branch { loose { name } leaves { name } } } }"
+    result = await SCHEMA.run(query, context={"tree": {"branch": branch(loose="abc")}})
+    assert result == {
+        "errors": [
+            {
+                "message": "Expected a list for field Branch.loose, got str.",
+                "locations": [location(query, "loose")],
+                "path": ["tree", "branch", "loose"],
+                "extensions": INVALID,
+            }
+        ],
+        "data": {"tree": {"branch": {"loose": None, "leaves": [{"name": "x"}, {"name": "y"}]}}},
+    }
+
+
+async def test_tuples_complete_as_lists() -> None:
+    query = "{ tree { branch { leaves { name } matrix } } }"
+    value = branch(leaves=(leaf("t"), leaf("u")), matrix=((1,), (2, 3)))
+    result = await run_both(query, {"tree": {"branch": value}})
+    assert result == {
+        "data": {
+            "tree": {"branch": {"leaves": [{"name": "t"}, {"name": "u"}], "matrix": [[1], [2, 3]]}}
+        }
     }

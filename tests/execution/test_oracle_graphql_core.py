@@ -18,7 +18,16 @@ from hypothesis import strategies as st
 
 from fraiseql import Schema
 
-from .oracle import BlogData, assert_same_response, cursor_of, fraiseql_and_oracle, sort_keys
+from .oracle import (
+    DEFAULT_PAGE_SIZE,
+    MAX_PAGE_SIZE,
+    BlogData,
+    assert_same_response,
+    cursor_of,
+    fraiseql_and_oracle,
+    ordered,
+    sort_keys,
+)
 
 Variables = Callable[[BlogData], dict[str, Any]]
 
@@ -44,8 +53,6 @@ def _after(index: int, order_by: list[dict[str, Any]] | None = None) -> Variable
     """A cursor of the ``index``-th post in the given ordering, computed by the oracle."""
 
     def variables(data: BlogData) -> dict[str, Any]:
-        from .oracle import ordered
-
         keys, rows = ordered(data.posts, order_by)
         return {"cursor": cursor_of(keys, rows[index])}
 
@@ -179,7 +186,7 @@ CASES = [
     ),
     Case(
         "__typename everywhere",
-        """{ __typename
+        """{ __typename q: __typename
             posts(limit: 2) { __typename author { __typename } comments { __typename } }
             postsConnection(first: 2) {
                 __typename edges { __typename node { __typename } } pageInfo { __typename }
@@ -268,7 +275,7 @@ CASES = [
             totalCount edges { node { identifier } }
             pageInfo { hasNextPage hasPreviousPage startCursor endCursor }
         } }""",
-        _after(299),
+        _after(-1),
     ),
     Case(
         "connection with a filter and the default page size",
@@ -416,6 +423,8 @@ async def test_same_response_as_graphql_core(
     )
     assert_same_response(actual, expected, case.query)
     assert ("errors" in actual) == case.expect_errors, actual.get("errors")
+    if not case.expect_errors:
+        assert actual["data"], "every case without errors has data to compare"
 
 
 async def test_every_blog_case_also_agrees_on_the_extended_schema(
@@ -522,11 +531,58 @@ class DocumentBuilder:
         return text
 
 
+PAGE_INFO = ["hasNextPage", "hasPreviousPage", "startCursor", "endCursor", "__typename"]
+ORDERINGS: dict[str, list[dict[str, Any]] | None] = {
+    "id": None,
+    "title": [{"title": "ASC"}],
+    "views": [{"viewCount": "DESC"}],
+}
+"""The orderings random connection queries use, by the name their cursor markers carry."""
+
+
+def connection_selection(builder: DocumentBuilder, node_type: str) -> str:
+    """A random selection on ``<node_type>Connection``: edges, pageInfo, totalCount, aliased."""
+    connection = f"{node_type}Connection"
+    picked = builder.draw(
+        st.lists(
+            st.sampled_from(["edges", "pageInfo", "pageInfo", "totalCount"]), min_size=1, max_size=4
+        )
+    )
+    parts = []
+    for name in picked:
+        alias = builder.draw(st.sampled_from(["", "", f"{name}_1", f"{name}_2"]))
+        text = (f"{alias}: {name}" if alias else name) + builder.directives()
+        if name == "edges":
+            cursor = builder.draw(st.sampled_from(["", "cursor", "c_1: cursor"]))
+            text += f" {{ {cursor} node {{ {builder.selection(node_type, 0)} }} }}"
+        elif name == "pageInfo":
+            fields = builder.draw(st.lists(st.sampled_from(PAGE_INFO), min_size=1, max_size=3))
+            text += " { " + " ".join(fields) + " }"
+        parts.append(builder.wrap(connection, text))
+    return " ".join(parts)
+
+
+def page_arguments(builder: DocumentBuilder, kind: str, size: int, ordering: str) -> str:
+    """Random ``first``/``after`` or ``last``/``before`` arguments (cursors as markers)."""
+    arguments = []
+    order_by = ORDERINGS[ordering]
+    if order_by is not None:
+        ((key, direction),) = order_by[0].items()
+        arguments.append(f"orderBy: [{{{key}: {direction}}}]")
+    forward = builder.draw(st.booleans())
+    arguments.append(f"{'first' if forward else 'last'}: {builder.draw(st.integers(0, 5))}")
+    if builder.draw(st.booleans()):
+        index = builder.draw(st.integers(0, size - 1))
+        side = "after" if forward else "before"
+        arguments.append(f'{side}: "#CURSOR:{kind}:{ordering}:{index}#"')
+    return ", ".join(arguments)
+
+
 @st.composite
 def random_documents(draw: Callable[..., Any]) -> tuple[str, dict[str, Any]]:
     """A valid query over Post or User with random selections, and its variable values."""
     builder = DocumentBuilder(draw)
-    root = draw(st.sampled_from(["posts", "post", "user", "users"]))
+    root = draw(st.sampled_from(["posts", "post", "user", "users", "postsConnection"]))
     if root == "posts":
         limit, offset = draw(st.integers(0, 6)), draw(st.integers(0, 295))
         body = f"posts(limit: {limit}, offset: {offset}) {{ {builder.selection('Post', 0)} }}"
@@ -536,9 +592,13 @@ def random_documents(draw: Callable[..., Any]) -> tuple[str, dict[str, Any]]:
     elif root == "user":
         index = draw(st.integers(0, 39))
         body = f'user(identifier: "#USER{index}#") {{ {builder.selection("User", 0)} }}'
+    elif root == "users":
+        arguments = page_arguments(builder, "users", 40, "id")
+        body = f"users({arguments}) {{ {connection_selection(builder, 'User')} }}"
     else:
-        first = draw(st.integers(0, 4))
-        body = f"users(first: {first}) {{ edges {{ node {{ {builder.selection('User', 0)} }} }} }}"
+        ordering = draw(st.sampled_from(sorted(ORDERINGS)))
+        arguments = page_arguments(builder, "posts", 300, ordering)
+        body = f"postsConnection({arguments}) {{ {connection_selection(builder, 'Post')} }}"
     definitions = ", ".join(f"${name}: {kind}" for name, (kind, _) in builder.variables.items())
     header = f"query({definitions})" if definitions else "query"
     query = " ".join([f"{header} {{ {body} }}", *builder.fragments])
@@ -546,18 +606,27 @@ def random_documents(draw: Callable[..., Any]) -> tuple[str, dict[str, Any]]:
     return query, values
 
 
-def _with_identifiers(query: str, data: BlogData) -> str:
-    for marker, documents in (("#POST", data.posts), ("#USER", data.users)):
+def _replace_markers(query: str, data: BlogData) -> str:
+    """Put identifiers and cursors of the oracle's data in place of the generator's markers."""
+    documents = {"posts": data.posts, "users": data.users}
+    for marker, rows in (("#POST", data.posts), ("#USER", data.users)):
         while marker in query:
             start = query.index(marker)
             end = query.index("#", start + 1)
             index = int(query[start + len(marker) : end])
-            query = query[:start] + documents[index]["identifier"] + query[end + 1 :]
+            query = query[:start] + rows[index % len(rows)]["identifier"] + query[end + 1 :]
+    while "#CURSOR:" in query:
+        start = query.index("#CURSOR:")
+        end = query.index("#", start + 1)
+        _, kind, ordering, index = query[start + 1 : end].split(":")
+        keys, rows = ordered(documents[kind], ORDERINGS[ordering])
+        row = rows[int(index) % len(rows)]
+        query = query[:start] + cursor_of(keys, row) + query[end + 1 :]
     return query
 
 
 @settings(
-    max_examples=150,
+    max_examples=200,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
 )
@@ -566,10 +635,17 @@ async def test_random_selections_match_graphql_core(
     document: tuple[str, dict[str, Any]], blog_schema: Schema, blog_data: BlogData
 ) -> None:
     query, variables = document
-    query = _with_identifiers(query, blog_data)
+    query = _replace_markers(query, blog_data)
     assert not validate(blog_schema.graphql_schema, parse(query)), query
     actual, expected = await fraiseql_and_oracle(blog_schema, blog_data, query, variables)
     assert_same_response(actual, expected, query)
+    assert "errors" not in actual, actual["errors"]
+
+
+def test_the_oracle_uses_the_page_sizes_of_the_schema(blog_schema: Schema) -> None:
+    for name in ("posts", "postsConnection", "users", "organisations", "comments"):
+        root = blog_schema.model.queries[name]
+        assert (root.max_page_size, root.default_page_size) == (MAX_PAGE_SIZE, DEFAULT_PAGE_SIZE)
 
 
 def test_sort_keys_end_with_the_id() -> None:

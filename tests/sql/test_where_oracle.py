@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+import ipaddress
 import json
 import random
 import uuid
@@ -437,16 +438,6 @@ async def assert_oracle_agrees(schema: fraiseql.Schema, where: Any) -> set[str]:
 MAX_DEPTH = 3
 
 
-def _present(key: str) -> list[Any]:
-    """The distinct non-null values of a top-level key in the documents, in a stable order."""
-    seen: dict[str, Any] = {}
-    for document, _ in ENCODED:
-        value = document.get(key)
-        if value is not None:
-            seen.setdefault(orjson.dumps(value).decode(), value)
-    return list(seen.values())
-
-
 TEXT = st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"), max_size=6)
 
 
@@ -461,6 +452,9 @@ def _pieces(values: list[str]) -> list[str]:
         if len(value) > 2:
             out.add(value[1:-1])
     return sorted(out)
+
+
+CASES = [str.upper, str.lower, str.swapcase, str.title, str]
 
 
 def _strings(values: list[str]) -> st.SearchStrategy[str]:
@@ -526,11 +520,14 @@ def _lqueries() -> st.SearchStrategy[str]:
     )
     labelled = st.builds(
         lambda negated, alts: ("!" if negated else "") + "|".join(alts),
-        st.booleans(),
+        st.sampled_from([False, False, False, True]),
         st.lists(alternative, min_size=1, max_size=2),
     )
     star = st.sampled_from(["*", "*", "*{1}", "*{0,1}", "*{2,}", "*{,2}", "*{1,3}"])
-    return st.lists(st.one_of(labelled, star), min_size=1, max_size=4).map(".".join)
+    generated = st.lists(st.one_of(labelled, star), min_size=1, max_size=4).map(".".join)
+    likely = ["top.*", "*.astronomy", "top.science.*", "*.stars", "*.science*.*", "top.*{1}"]
+    likely += ["*.!science.*", "top|a.*", "top@.science@.*", "*{2}", "a.*.e", "*"]
+    return st.one_of(st.sampled_from(likely), generated)
 
 
 def _ips() -> st.SearchStrategy[str]:
@@ -539,8 +536,6 @@ def _ips() -> st.SearchStrategy[str]:
 
 
 def _networks() -> st.SearchStrategy[str]:
-    import ipaddress
-
     def network(address: str, prefix: int) -> str:
         parsed = ipaddress.ip_address(address)
         return str(ipaddress.ip_network(f"{parsed}/{prefix % (parsed.max_prefixlen + 1)}", False))
@@ -585,7 +580,17 @@ def _json_values() -> st.SearchStrategy[Any]:
 
 
 def _json_keys() -> st.SearchStrategy[str]:
-    keys = sorted({key for value in METAS if isinstance(value, dict) for key in value})
+    # object keys, and strings of arrays: ``?`` would find those if hasKey allowed arrays
+    keys = sorted(
+        {key for value in METAS if isinstance(value, dict) for key in value}
+        | {
+            item
+            for value in METAS
+            if isinstance(value, list)
+            for item in value
+            if isinstance(item, str)
+        }
+    )
     return st.one_of(st.sampled_from([*keys, "x", "A"]), TEXT)
 
 
@@ -662,7 +667,10 @@ def _operand(leaf: Leaf, key: str, op: str) -> st.SearchStrategy[Any]:
     if leaf.kind in ("inet", "cidr") and op == "contains":
         return _ips()
     if leaf.kind in ("string", "id") and op not in _COMPARABLE:
-        return _strings(NAMES) if key == "identifier" else _values(key)
+        text = _strings(NAMES) if key == "identifier" else _values(key)
+        if op == "icontains":  # mostly in another case than stored
+            return st.builds(lambda t, case: case(t), text, st.sampled_from(CASES))
+        return text
     value = _values(key)
     return st.lists(value, max_size=4) if op in ("in", "nin") else value
 
@@ -670,10 +678,14 @@ def _operand(leaf: Leaf, key: str, op: str) -> st.SearchStrategy[Any]:
 def _operators(
     operands: dict[str, st.SearchStrategy[Any]], *, min_size: int = 1
 ) -> st.SearchStrategy[dict[str, Any]]:
+    sizes = [0, 1, 1, 1, 2] if min_size == 0 else [1, 1, 1, 2]
+
     @st.composite
     def build(draw: st.DrawFn) -> dict[str, Any]:
-        chosen = draw(st.lists(st.sampled_from(sorted(operands)), min_size=min_size, max_size=2))
-        return {op: draw(operands[op]) for op in dict.fromkeys(chosen)}
+        size = draw(st.sampled_from(sizes))
+        names = st.sampled_from(sorted(operands))
+        chosen = draw(st.lists(names, min_size=size, max_size=size, unique=True))
+        return {op: draw(operands[op]) for op in chosen}
 
     return build()
 
@@ -710,11 +722,14 @@ def where_inputs(spec: TypeSpec, depth: int = 0) -> st.SearchStrategy[dict[str, 
         options["and"] = st.lists(inner, max_size=3)
         options["or"] = st.lists(inner, max_size=3)
         options["not"] = inner
+    # and/or/not drawn as often as about a dozen fields, so that trees get deep
+    logic = [key for key in ("and", "or", "not") if key in options]
+    choices = sorted(key for key in options if key not in logic) + logic * 4
 
     @st.composite
     def build(draw: st.DrawFn) -> dict[str, Any]:
-        size = 3 if depth == 0 else 2
-        keys = draw(st.lists(st.sampled_from(sorted(options)), max_size=size, unique=True))
+        size = draw(st.sampled_from([1, 1, 2, 2, 3] if depth == 0 else [0, 1, 1, 2]))
+        keys = draw(st.lists(st.sampled_from(choices), min_size=size, max_size=size, unique=True))
         return {key: draw(options[key]) for key in keys}
 
     return build()
@@ -724,7 +739,7 @@ def where_inputs(spec: TypeSpec, depth: int = 0) -> st.SearchStrategy[dict[str, 
 
 
 @settings(
-    max_examples=400,
+    max_examples=1000,
     deadline=None,
     derandomize=True,
     database=None,
@@ -754,15 +769,58 @@ def test_the_data_covers_the_edge_cases() -> None:
     assert any(isinstance(doc.get("parts"), list) and len(doc["parts"]) > 2 for doc in DOCUMENTS)
 
 
-async def test_every_operator_is_exercised(thing_schema: fraiseql.Schema) -> None:
-    """Each operator of each field, once with a value present in the data, against the oracle."""
-    for name, target in THING.fields.items():
-        if not isinstance(target, Leaf):
-            continue
-        for op in OPERATORS[target.kind]:
-            operand = _operand(target, name, op)
-            for example in _deterministic_examples(operand, 3):
-                await assert_oracle_agrees(thing_schema, {name: {op: example}})
+def _sweep() -> dict[str, tuple[Callable[[Any], dict[str, Any]], st.SearchStrategy[Any]]]:
+    """Every operator of every field, nested ones included: a where builder and operands."""
+    cases: dict[str, tuple[Callable[[Any], dict[str, Any]], st.SearchStrategy[Any]]] = {}
+
+    def leaf_ops(spec: TypeSpec, prefix: str) -> dict[str, tuple[Any, st.SearchStrategy[Any]]]:
+        found = {}
+        for name, target in spec.fields.items():
+            if isinstance(target, Leaf):
+                key = name if spec is THING else f"part.{name}"
+                for op in OPERATORS[target.kind]:
+                    found[f"{prefix}{name}.{op}"] = (name, op, _operand(target, key, op))
+        return found
+
+    def wrap(*path: str) -> Callable[[Any], dict[str, Any]]:
+        def build(value: Any) -> dict[str, Any]:
+            for key in reversed(path):
+                value = {key: value}
+            return value
+
+        return build
+
+    for label, (name, op, operand) in leaf_ops(THING, "").items():
+        cases[label] = (wrap(name, op), operand)
+    for name in ("tags", "numbers", "colours"):
+        items = st.lists(_values(name), max_size=3)
+        for op, operand in {
+            "contains": items,
+            "overlaps": items,
+            "isEmpty": st.booleans(),
+            "isNull": st.booleans(),
+        }.items():
+            cases[f"{name}.{op}"] = (wrap(name, op), operand)
+    for label, (name, op, operand) in leaf_ops(PART, "part.").items():
+        cases[label] = (wrap("part", name, op), operand)
+    for quantifier in ("some", "none", "all"):
+        for label, (name, op, operand) in leaf_ops(PART, f"parts.{quantifier}.").items():
+            cases[label] = (wrap("parts", quantifier, name, op), operand)
+    cases["parts.isEmpty"] = (wrap("parts", "isEmpty"), st.booleans())
+    return cases
+
+
+SWEEP = _sweep()
+
+
+@pytest.mark.parametrize("case", sorted(SWEEP))
+async def test_every_operator_agrees_with_the_oracle(
+    thing_schema: fraiseql.Schema, case: str
+) -> None:
+    """Each operator of each field, with a dozen operands, most of them present in the data."""
+    build, operands = SWEEP[case]
+    for operand in _deterministic_examples(operands, 12):
+        await assert_oracle_agrees(thing_schema, build(operand))
 
 
 def _deterministic_examples(strategy: st.SearchStrategy[Any], count: int) -> list[Any]:
@@ -979,7 +1037,22 @@ async def test_nul_byte_is_a_clear_error(
 
 @pytest.mark.parametrize(
     "pattern",
-    ["", "a..b", "a b", "*{3,1}", "*{70000}", "!*", "a|*", "x" * 1001, "a.", "'; DROP TABLE x; --"],
+    [
+        "",
+        "a..b",
+        "a b",
+        "a\n",
+        "*{}",
+        "*{3,1}",
+        "*{70000}",
+        "a{1,65536}",
+        "!*",
+        "a|*",
+        "x" * 1001,
+        "a.",
+        "'; DROP TABLE x; --",
+    ],
+    ids=repr,
 )
 async def test_invalid_lquery_is_a_clear_error(thing_schema: fraiseql.Schema, pattern: str) -> None:
     result = await thing_schema.run(QUERY, {"w": {"path": {"matches": pattern}}})
@@ -987,6 +1060,44 @@ async def test_invalid_lquery_is_a_clear_error(thing_schema: fraiseql.Schema, pa
     (error,) = result["errors"]
     assert error["extensions"]["code"] == "BAD_USER_INPUT", error
     assert "lquery" in error["message"]
+
+
+@pytest.mark.parametrize("literal", ["1e400", "-1e400", "[1e400]", "{a: [1, -1e400]}"])
+async def test_json_operand_out_of_range_is_a_clear_error(
+    thing_schema: fraiseql.Schema, literal: str
+) -> None:
+    """A float literal too large for a double must not turn into JSON null (nor into a 500)."""
+    for op in ("eq", "contains", "containedBy"):
+        result = await thing_schema.run(
+            f"{{ things(where: {{meta: {{{op}: {literal}}}}}) {{ identifier }} }}"
+        )
+        assert result["data"] is None
+        (error,) = result["errors"]
+        assert error["extensions"]["code"] == "BAD_USER_INPUT", error
+        assert f"'{op}'" in error["message"]
+
+
+async def test_json_operand_keeps_big_integers(thing_schema: fraiseql.Schema) -> None:
+    """Integers beyond 64 bits are valid JSON and compare exactly, as literals and variables."""
+    big = 123456789012345678901234567890
+    for where in (
+        {"meta": {"eq": big}},
+        {"meta": {"containedBy": [big, 1, "foo", "bar"]}},
+        {"meta": {"contains": {"n": 12345678901234567890}}},
+        {"meta": {"contains": {"n": 12345678901234567891}}},
+        {"not": {"meta": {"containedBy": {"n": big, "tags": ["x", "y"], "a": 1}}}},
+    ):
+        await assert_oracle_agrees(thing_schema, where)
+    literal = "{ things(where: {meta: {contains: {n: 12345678901234567890}}}) { identifier } }"
+    result = await thing_schema.run(literal)
+    assert {row["identifier"] for row in result["data"]["things"]} == oracle(
+        {"meta": {"contains": {"n": 12345678901234567890}}}
+    )
+    assert result["data"]["things"]
+    result = await thing_schema.run(
+        f"{{ things(where: {{meta: {{eq: [{big}]}}}}) {{ identifier }} }}"
+    )
+    assert result == {"data": {"things": []}}
 
 
 async def test_the_table_survives(thing_schema: fraiseql.Schema, thing_database: str) -> None:

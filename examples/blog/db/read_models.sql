@@ -30,9 +30,12 @@ DROP TABLE IF EXISTS tv_organisation, tv_user, tv_post, tv_comment;
 -- ---------------------------------------------------------------------------------------------
 -- Tables and indexes
 -- ---------------------------------------------------------------------------------------------
--- Ordering and range filters on timestamps: the documents hold ISO 8601 strings all in UTC, so
--- their byte order ("C" collation) is their chronological order. The indexes below are on
--- ((data->>'created_at') COLLATE "C"); a query must use that same expression to use them.
+-- An expression index serves a query only when the query uses the same expression. Those below
+-- are the typed accessors a filter writes, e.g. ((data->'author'->>'id')::uuid) = $1,
+-- ((data->>'view_count')::numeric) > $1, ((data->>'category_path')::ltree) <@ $1; the GIN
+-- indexes serve containment (data @> $1). Text to timestamptz casts are not immutable and cannot
+-- be indexed: as every document holds its timestamps as ISO 8601 strings in UTC, their byte order
+-- is their chronological order, and ((data->>'created_at') COLLATE "C") is indexed instead.
 
 CREATE TABLE tv_organisation (
     id         UUID PRIMARY KEY,
@@ -65,8 +68,8 @@ CREATE INDEX tv_post_tenant_id_idx ON tv_post (tenant_id);
 CREATE INDEX tv_post_data_idx ON tv_post USING gin (data jsonb_path_ops);
 CREATE INDEX tv_post_created_at_idx ON tv_post (((data ->> 'created_at') COLLATE "C"), id);
 CREATE INDEX tv_post_published_at_idx ON tv_post (((data ->> 'published_at') COLLATE "C"), id);
-CREATE INDEX tv_post_author_id_idx ON tv_post ((data -> 'author' ->> 'id'));
-CREATE INDEX tv_post_view_count_idx ON tv_post (((data ->> 'view_count')::integer), id);
+CREATE INDEX tv_post_author_id_idx ON tv_post (((data -> 'author' ->> 'id')::uuid));
+CREATE INDEX tv_post_view_count_idx ON tv_post (((data ->> 'view_count')::numeric), id);
 CREATE INDEX tv_post_category_path_idx ON tv_post USING gist (((data ->> 'category_path')::ltree));
 
 CREATE TABLE tv_comment (
@@ -78,8 +81,8 @@ CREATE TABLE tv_comment (
 CREATE INDEX tv_comment_tenant_id_idx ON tv_comment (tenant_id);
 CREATE INDEX tv_comment_data_idx ON tv_comment USING gin (data jsonb_path_ops);
 CREATE INDEX tv_comment_created_at_idx ON tv_comment (((data ->> 'created_at') COLLATE "C"), id);
-CREATE INDEX tv_comment_post_id_idx ON tv_comment ((data -> 'post' ->> 'id'));
-CREATE INDEX tv_comment_author_id_idx ON tv_comment ((data -> 'author' ->> 'id'));
+CREATE INDEX tv_comment_post_id_idx ON tv_comment (((data -> 'post' ->> 'id')::uuid));
+CREATE INDEX tv_comment_author_id_idx ON tv_comment (((data -> 'author' ->> 'id')::uuid));
 
 -- ---------------------------------------------------------------------------------------------
 -- What each read model must contain

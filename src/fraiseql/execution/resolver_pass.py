@@ -1,6 +1,6 @@
 """Runs Python field resolvers before projection, concurrently, and records what they returned.
 
-The projector then reads those values by ``(id(source), response key)``, so projection itself
+The projector then reads those values by ``(id(source), id(field plan))``, so projection itself
 stays synchronous and identical for data from SQL and data from resolvers.
 """
 
@@ -44,7 +44,7 @@ class ResolverPass:
         self.model = model
         self.variables = variables
         self.make_info = make_info
-        self.resolved: dict[tuple[int, str], ResolvedValue] = {}
+        self.resolved: dict[tuple[int, int], ResolvedValue] = {}
 
     async def run(self, shape: Shape, value: Any, path: Path) -> None:
         """Resolve every resolver field under ``value``."""
@@ -69,11 +69,14 @@ class ResolverPass:
             if field.resolver is not None:
                 pending.append(self._resolve(field, source, (path, field.key)))
             elif field.shape is not None and field.shape.has_resolvers:
-                child = (
-                    source.get(field.source)
-                    if isinstance(source, dict)
-                    else getattr(source, field.source, None)
-                )
+                try:
+                    child = (
+                        source.get(field.source)
+                        if isinstance(source, dict)
+                        else getattr(source, field.source, None)
+                    )
+                except Exception:  # the projector reports it when it reads the field
+                    child = None
                 pending.append(self.run(field.shape, child, (path, field.key)))
         await _gather(pending)
 
@@ -82,7 +85,7 @@ class ResolverPass:
         assert model is not None and model.resolver is not None and field.definition is not None
         parent = self.model.types.get(field.parent_type)
         instance = as_instance(parent.cls, source) if parent is not None else source
-        key = (id(source), field.key)
+        key = (id(source), id(field))  # a source may be reached by several selections
         try:
             arguments = get_argument_values(field.definition, field.nodes[0], self.variables)
             if model.takes_info:

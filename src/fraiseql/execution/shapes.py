@@ -78,8 +78,10 @@ class FieldPlan:
 
 def _enum_serializer(gql_type: GraphQLEnumType) -> Callable[[Any], Any]:
     by_value: dict[Any, str] = {}
+    members: list[tuple[Any, str]] = []
     for name, value in gql_type.values.items():
         stored = value.value.value if isinstance(value.value, enum.Enum) else value.value
+        members.append((stored, name))
         for key in (value.value, stored):
             try:
                 by_value[key] = name
@@ -93,6 +95,7 @@ def _enum_serializer(gql_type: GraphQLEnumType) -> Callable[[Any], Any]:
         except (KeyError, TypeError):
             raise ValueError(f"Enum '{type_name}' cannot represent value: {value!r}") from None
 
+    serialize.fraiseql_enum_members = tuple(members)  # type: ignore[attr-defined]
     return serialize
 
 

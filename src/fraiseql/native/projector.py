@@ -49,7 +49,7 @@ class Projector:
 
     def __init__(
         self,
-        resolved: Mapping[tuple[int, str], ResolvedValue] | None = None,
+        resolved: Mapping[tuple[int, int], ResolvedValue] | None = None,
         *,
         debug: bool = False,
     ) -> None:
@@ -99,8 +99,18 @@ class Projector:
                 except (ValueError, TypeError) as exc:
                     self.error(str(exc) or f"Cannot serialize {shape.type_name}", field, path)
                     raise NullBubble from None
+                except Exception as exc:  # a broken serializer: masked, as a resolver's error
+                    self.errors.append(
+                        format_exception(
+                            exc,
+                            path=path_list(path),
+                            locations=field.locations if field is not None else None,
+                            debug=self.debug,
+                        )
+                    )
+                    raise NullBubble from None
             if kind == OBJECT:
-                return self.complete_object(shape, value, path)
+                return self.complete_object(shape, value, path, field)
             if kind == LIST:
                 return self.complete_list(field, shape, value, path)
             return self.complete_abstract(field, shape, value, path)
@@ -138,13 +148,15 @@ class Projector:
                 path,
             )
             raise NullBubble
-        return self.complete_object(concrete, value, path)
+        return self.complete_object(concrete, value, path, field)
 
-    def complete_object(self, shape: Shape, source: Any, path: Path) -> dict[str, Any]:
+    def complete_object(
+        self, shape: Shape, source: Any, path: Path, parent: FieldPlan | None = None
+    ) -> dict[str, Any]:
         """Project the selected fields of one object."""
         is_dict = isinstance(source, dict)
         if not is_dict and isinstance(source, str | int | float | bool | list):
-            self.error(f"Expected an object of type {shape.type_name}.", None, path)
+            self.error(f"Expected an object of type {shape.type_name}.", parent, path)
             raise NullBubble
         result: dict[str, Any] = {}
         resolved = self.resolved
@@ -154,7 +166,7 @@ class Projector:
                 result[field.key] = shape.type_name
                 continue
             if field.resolver is not None:
-                outcome = resolved.get((id(source), field.key))
+                outcome = resolved.get((id(source), id(field)))
                 if outcome is None:
                     value = None
                 elif outcome.error is not None:
@@ -175,7 +187,21 @@ class Projector:
             elif is_dict:
                 value = source.get(field.source)
             else:
-                value = getattr(source, field.source, None)
+                try:
+                    value = getattr(source, field.source, None)
+                except Exception as exc:  # a failing property: a field error, masked
+                    self.errors.append(
+                        format_exception(
+                            exc,
+                            path=path_list((path, field.key)),
+                            locations=field.locations,
+                            debug=self.debug,
+                        )
+                    )
+                    if field.shape is not None and not field.shape.nullable:
+                        raise NullBubble from None
+                    result[field.key] = None
+                    continue
             assert field.shape is not None
             result[field.key] = complete(field, field.shape, value, (path, field.key))
         return result

@@ -17,6 +17,7 @@ from fraiseql.execution.outcome import (
     PreparedOperation,
     RequestError,
 )
+from fraiseql.native.canonical import OUTPUT_FORMATS
 from fraiseql.schema.builder import DEFAULT_MAX_PAGE_SIZE, DEFAULT_PAGE_SIZE, build_model
 from fraiseql.schema.graphql_types import GraphQLTypeFactory
 from fraiseql.schema.model import SchemaModel
@@ -57,6 +58,7 @@ class Schema:
         self.database = database
         serializers = {definition.name: definition.serialize for definition in BUILTIN_SCALARS}
         serializers.update(factory.custom_serializers())
+        serializers.update(OUTPUT_FORMATS)
         self.executor = Executor(
             self.model,
             self.graphql_schema,

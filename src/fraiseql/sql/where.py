@@ -4,13 +4,14 @@ Semantics (the same in the Python oracle of the tests):
 - every operator is false on a missing or null value, except ``isNull``;
 - the operators given in one filter object, and the fields of one where object, are AND-ed;
 - ``and: []`` is true, ``or: []`` is false, ``not`` negates (null counts as false);
-- lists of objects: ``some`` (at least one item matches), ``none``, ``all`` (vacuously true).
+- lists of objects: ``some`` (at least one item matches), ``none``, ``all`` (true on ``[]``).
 A null operand is rejected: write ``isNull`` to test for null.
 """
 
 from __future__ import annotations
 
 import enum
+import json
 import re
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -25,9 +26,23 @@ from fraiseql.types.definitions import EnumDefinition, TypeDefinition
 from fraiseql.types.scalars import ScalarDefinition
 
 _LABEL = r"[A-Za-z0-9_-]{1,1000}[@*%]*"
-_QUANTIFIER = r"(\{\d{0,5}(,\d{0,5})?\})?"
+_QUANTIFIER = r"(\{(\d{1,5}|\d{0,5},\d{0,5})\})?"
 _LQUERY_ITEM = rf"(\*{_QUANTIFIER}|!?{_LABEL}(\|{_LABEL})*{_QUANTIFIER})"
-_LQUERY = re.compile(rf"^{_LQUERY_ITEM}(\.{_LQUERY_ITEM})*$")
+_LQUERY = re.compile(rf"{_LQUERY_ITEM}(\.{_LQUERY_ITEM})*")
+_LQUERY_BOUNDS = re.compile(r"\{(\d*)(,?)(\d*)\}")
+
+
+def _is_lquery(text: str) -> bool:
+    """Whether ``text`` is an lquery PostgreSQL accepts (bounds at most 65535, low <= high)."""
+    if len(text) > 10_000 or not _LQUERY.fullmatch(text):
+        return False
+    for low, comma, high in _LQUERY_BOUNDS.findall(text):
+        start = int(low or 0)
+        end = int(high) if high else (65535 if comma else start)
+        if not start <= end <= 65535:
+            return False
+    return True
+
 
 TRUE = "TRUE"
 FALSE = "FALSE"
@@ -196,7 +211,7 @@ class WhereCompiler:
             elif op == "descendantOf":
                 parts.append(f"({typed} <@ {self._value(to_text, operand, 'ltree')})")
             elif op == "matches":
-                if len(operand) > 10_000 or not _LQUERY.match(operand):
+                if not _is_lquery(operand):
                     raise FilterError(
                         f"'{name}.matches' needs an lquery pattern such as 'tech.*' or "
                         f"'*.postgres|mysql.*', got {operand[:40]!r}"
@@ -214,20 +229,26 @@ class WhereCompiler:
         parts: list[str] = []
         value_present = f"({access.json} IS NOT NULL AND jsonb_typeof({access.json}) <> 'null')"
         for op, operand in ops.items():
-            if op == "isNull":
-                parts.append(f"({value_present} IS {'NOT ' if operand else ''}TRUE)")
-                continue
             if operand is None:
                 raise FilterError(
                     f"operator '{op}' on '{name}' cannot be null; use isNull to test for null"
                 )
+            if op == "isNull":
+                parts.append(f"({value_present} IS {'NOT ' if operand else ''}TRUE)")
+                continue
             if op == "hasKey":
                 parts.append(
                     f"(jsonb_typeof({access.json}) = 'object' "
                     f"AND {access.json} ? {self.params.text(operand)})"
                 )
                 continue
-            literal = f"CAST({self.params.text(orjson.dumps(operand).decode())} AS jsonb)"
+            try:  # json, not orjson: exact big integers, and no inf/nan written as null
+                text = json.dumps(operand, allow_nan=False)
+            except ValueError:
+                raise FilterError(
+                    f"operator '{op}' on '{name}' has a number JSON cannot represent"
+                ) from None
+            literal = f"CAST({self.params.text(text)} AS jsonb)"
             if op == "eq":
                 parts.append(f"({value_present} AND {access.json} = {literal})")
             elif op == "contains":
@@ -250,6 +271,8 @@ class WhereCompiler:
         is_array = f"(jsonb_typeof({access.json}) = 'array')"
         parts: list[str] = []
         for op, operand in ops.items():
+            if operand is None:
+                raise FilterError(f"operator '{op}' cannot be null; use isNull to test for null")
             if op == "isNull":
                 parts.append(
                     f"({access.json} IS NULL OR jsonb_typeof({access.json}) = 'null')"
@@ -257,8 +280,6 @@ class WhereCompiler:
                     else f"({access.json} IS NOT NULL AND jsonb_typeof({access.json}) <> 'null')"
                 )
                 continue
-            if operand is None:
-                raise FilterError(f"operator '{op}' cannot be null; use isNull to test for null")
             if op == "isEmpty":
                 size = f"jsonb_array_length({array})"
                 parts.append(f"({is_array} AND {size} {'=' if operand else '>'} 0)")

@@ -1,0 +1,27 @@
+"""Build of the native extension; everything else is in pyproject.toml.
+
+The extension is optional at install time so that FraiseQL still installs where no C compiler
+exists; ``FRAISEQL_IMPL=c`` then fails loudly with the import error.
+"""
+
+import os
+
+from setuptools import Extension, setup
+
+CFLAGS = ["-std=c99", "-O2", "-Wall", "-Wextra", "-Wno-missing-field-initializers"]
+if os.environ.get("FRAISEQL_SANITIZE"):
+    # A build for the sanitizer test run: address and undefined-behaviour checks.
+    CFLAGS += ["-O1", "-g", "-fno-omit-frame-pointer", "-fsanitize=address,undefined"]
+
+setup(
+    ext_modules=[
+        Extension(
+            "fraiseql._native",
+            sources=["src/fraiseql/native/_native.c", "src/fraiseql/native/core.c"],
+            depends=["src/fraiseql/native/core.h"],
+            extra_compile_args=CFLAGS,
+            extra_link_args=["-fsanitize=address,undefined"] if os.environ.get("FRAISEQL_SANITIZE") else [],
+            optional=os.environ.get("FRAISEQL_REQUIRE_NATIVE") != "1",
+        )
+    ]
+)

@@ -1,0 +1,396 @@
+/*
+ * fraiseql._native: the Python binding of the native response builder (see core.h).
+ *
+ * A plan (compiled once per root field from the Python Shape) says which keys to take from a
+ * read-model JSON document and how to write them. render_one/render_rows turn PostgreSQL's JSON
+ * text into the JSON bytes of a root field's value.
+ *
+ * The C core only produces output on the ordinary path. Whenever the Python builder would
+ * report an error or could decide differently (invalid JSON, a null in a non-null position, a
+ * value a scalar must convert, duplicate keys in a JSON value, numbers beyond int64, nesting
+ * deeper than MAX_DEPTH, ...), it returns None and the caller runs the Python builder on the
+ * same input. Output is byte-identical to the Python builder by construction on the paths it
+ * handles, and by delegation everywhere else.
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <math.h>
+#include <string.h>
+
+#include "core.h"
+
+/* ---------------------------------------------------------------------------------------- */
+/* Hooks of the core                                                                        */
+/* ---------------------------------------------------------------------------------------- */
+
+void *
+fq_malloc(size_t size)
+{
+    return PyMem_Malloc(size);
+}
+
+void *
+fq_calloc(size_t count, size_t size)
+{
+    return PyMem_Calloc(count, size);
+}
+
+void *
+fq_realloc(void *ptr, size_t size)
+{
+    return PyMem_Realloc(ptr, size);
+}
+
+void
+fq_free(void *ptr)
+{
+    PyMem_Free(ptr);
+}
+
+int
+fq_parse_double(const char *text, double *out)
+{
+    char *end;
+    double value = PyOS_string_to_double(text, &end, NULL);
+    if (PyErr_Occurred()) {
+        PyErr_Clear();
+        return -1;
+    }
+    if (*end != '\0' || !isfinite(value)) {
+        return -1;
+    }
+    *out = value;
+    return 0;
+}
+
+char *
+fq_format_double(double value)
+{
+    char *text = PyOS_double_to_string(value, 'r', 0, Py_DTSF_ADD_DOT_0, NULL);
+    if (text == NULL) {
+        PyErr_Clear();
+        return NULL;
+    }
+    /* PyOS_double_to_string allocates with PyMem_Malloc, which fq_free releases. */
+    return text;
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* Plans                                                                                    */
+/* ---------------------------------------------------------------------------------------- */
+
+typedef struct {
+    PyObject_HEAD
+    Node *root;
+} PlanObject;
+
+/* Copy a bytes object into a fresh buffer. */
+static int
+copy_bytes(PyObject *obj, char **out, Py_ssize_t *len)
+{
+    char *data;
+    Py_ssize_t size;
+    if (!PyBytes_Check(obj)) {
+        PyErr_SetString(PyExc_TypeError, "plan: expected bytes");
+        return -1;
+    }
+    if (PyBytes_AsStringAndSize(obj, &data, &size) < 0) {
+        return -1;
+    }
+    *out = PyMem_Malloc(size > 0 ? (size_t)size : 1);
+    if (*out == NULL) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    memcpy(*out, data, (size_t)size);
+    *len = size;
+    return 0;
+}
+
+/*
+ * A node description is a tuple built by fraiseql.native.c_builder:
+ *   (kind, nullable, leaf, typename_json, fields, item, enums)
+ * fields: tuple of (key_json, source, is_typename, node-or-None)
+ * enums: tuple of (stored, name_json) or None
+ */
+static Node *
+node_from_tuple(PyObject *desc, int depth)
+{
+    if (depth > 256) {
+        PyErr_SetString(PyExc_ValueError, "plan: nesting too deep");
+        return NULL;
+    }
+    if (!PyTuple_Check(desc) || PyTuple_GET_SIZE(desc) != 7) {
+        PyErr_SetString(PyExc_TypeError, "plan: node must be a 7-tuple");
+        return NULL;
+    }
+    Node *node = PyMem_Calloc(1, sizeof(Node));
+    if (node == NULL) {
+        PyErr_NoMemory();
+        return NULL;
+    }
+    node->kind = (int)PyLong_AsLong(PyTuple_GET_ITEM(desc, 0));
+    node->nullable = PyObject_IsTrue(PyTuple_GET_ITEM(desc, 1));
+    node->leaf = (int)PyLong_AsLong(PyTuple_GET_ITEM(desc, 2));
+    if (PyErr_Occurred() || node->nullable < 0) {
+        goto fail;
+    }
+    PyObject *typename_json = PyTuple_GET_ITEM(desc, 3);
+    if (typename_json != Py_None &&
+        copy_bytes(typename_json, &node->typename_json, &node->typename_len) < 0) {
+        goto fail;
+    }
+    PyObject *fields = PyTuple_GET_ITEM(desc, 4);
+    if (fields != Py_None) {
+        if (!PyTuple_Check(fields)) {
+            PyErr_SetString(PyExc_TypeError, "plan: fields must be a tuple");
+            goto fail;
+        }
+        Py_ssize_t n = PyTuple_GET_SIZE(fields);
+        node->fields = PyMem_Calloc(n > 0 ? (size_t)n : 1, sizeof(Field));
+        if (node->fields == NULL) {
+            PyErr_NoMemory();
+            goto fail;
+        }
+        node->nfields = n;
+        for (Py_ssize_t i = 0; i < n; i++) {
+            PyObject *f = PyTuple_GET_ITEM(fields, i);
+            if (!PyTuple_Check(f) || PyTuple_GET_SIZE(f) != 4) {
+                PyErr_SetString(PyExc_TypeError, "plan: field must be a 4-tuple");
+                goto fail;
+            }
+            Field *field = &node->fields[i];
+            if (copy_bytes(PyTuple_GET_ITEM(f, 0), &field->key_json, &field->key_len) < 0 ||
+                copy_bytes(PyTuple_GET_ITEM(f, 1), &field->source, &field->source_len) < 0) {
+                goto fail;
+            }
+            field->is_typename = PyObject_IsTrue(PyTuple_GET_ITEM(f, 2));
+            if (field->is_typename < 0) {
+                goto fail;
+            }
+            PyObject *child = PyTuple_GET_ITEM(f, 3);
+            if (child != Py_None) {
+                field->node = node_from_tuple(child, depth + 1);
+                if (field->node == NULL) {
+                    goto fail;
+                }
+            } else if (!field->is_typename) {
+                PyErr_SetString(PyExc_TypeError, "plan: a field needs a node");
+                goto fail;
+            }
+        }
+    }
+    PyObject *item = PyTuple_GET_ITEM(desc, 5);
+    if (item != Py_None) {
+        node->item = node_from_tuple(item, depth + 1);
+        if (node->item == NULL) {
+            goto fail;
+        }
+    }
+    PyObject *enums = PyTuple_GET_ITEM(desc, 6);
+    if (enums != Py_None) {
+        if (!PyTuple_Check(enums)) {
+            PyErr_SetString(PyExc_TypeError, "plan: enums must be a tuple");
+            goto fail;
+        }
+        Py_ssize_t n = PyTuple_GET_SIZE(enums);
+        node->enums = PyMem_Calloc(n > 0 ? (size_t)n : 1, sizeof(EnumEntry));
+        if (node->enums == NULL) {
+            PyErr_NoMemory();
+            goto fail;
+        }
+        node->nenum = n;
+        for (Py_ssize_t i = 0; i < n; i++) {
+            PyObject *e = PyTuple_GET_ITEM(enums, i);
+            if (!PyTuple_Check(e) || PyTuple_GET_SIZE(e) != 2) {
+                PyErr_SetString(PyExc_TypeError, "plan: enum entry must be a 2-tuple");
+                goto fail;
+            }
+            if (copy_bytes(PyTuple_GET_ITEM(e, 0), &node->enums[i].stored,
+                           &node->enums[i].stored_len) < 0 ||
+                copy_bytes(PyTuple_GET_ITEM(e, 1), &node->enums[i].name_json,
+                           &node->enums[i].name_len) < 0) {
+                goto fail;
+            }
+        }
+    }
+    if ((node->kind == N_LIST && node->item == NULL) ||
+        (node->kind == N_OBJECT && node->fields == NULL) ||
+        (node->kind != N_LEAF && node->kind != N_OBJECT && node->kind != N_LIST) ||
+        (node->kind == N_LEAF && (node->leaf < L_STRING || node->leaf > L_ENUM))) {
+        PyErr_SetString(PyExc_ValueError, "plan: inconsistent node");
+        goto fail;
+    }
+    return node;
+fail:
+    fq_node_free(node);
+    return NULL;
+}
+
+static void
+plan_dealloc(PlanObject *self)
+{
+    fq_node_free(self->root);
+    Py_TYPE(self)->tp_free((PyObject *)self);
+}
+
+static PyTypeObject PlanType = {
+    PyVarObject_HEAD_INIT(NULL, 0)
+    .tp_name = "fraiseql._native.Plan",
+    .tp_doc = "A compiled projection plan of one root field.",
+    .tp_basicsize = sizeof(PlanObject),
+    .tp_itemsize = 0,
+    .tp_flags = Py_TPFLAGS_DEFAULT,
+    .tp_dealloc = (destructor)plan_dealloc,
+};
+
+static PyObject *
+compile_plan(PyObject *module, PyObject *desc)
+{
+    (void)module;
+    Node *root = node_from_tuple(desc, 0);
+    if (root == NULL) {
+        return NULL;
+    }
+    PlanObject *plan = PyObject_New(PlanObject, &PlanType);
+    if (plan == NULL) {
+        fq_node_free(root);
+        return NULL;
+    }
+    plan->root = root;
+    return (PyObject *)plan;
+}
+
+/* Render one document text along `node` into r->out. */
+/* Render one document (a str or bytes of JSON text) along `node` into r->out. */
+static int
+render_text(Render *r, const Node *node, PyObject *text)
+{
+    Py_ssize_t len;
+    const char *data;
+    if (PyUnicode_Check(text)) {
+        data = PyUnicode_AsUTF8AndSize(text, &len);
+        if (data == NULL) {
+            PyErr_Clear(); /* e.g. lone surrogates: Python reports it */
+            return RS_GIVEUP;
+        }
+    } else if (PyBytes_Check(text)) {
+        data = PyBytes_AS_STRING(text);
+        len = PyBytes_GET_SIZE(text);
+    } else {
+        return RS_GIVEUP;
+    }
+    return fq_render_text(r, node, data, (ptrdiff_t)len);
+}
+
+static PyObject *
+finish(Render *r, int status)
+{
+    PyObject *result = NULL;
+    if (status == RS_OK) {
+        result = PyBytes_FromStringAndSize(r->out.data, r->out.len);
+    } else if (status == RS_GIVEUP) {
+        result = Py_NewRef(Py_None);
+    } else if (!PyErr_Occurred()) {
+        PyErr_NoMemory();
+    }
+    fq_render_release(r);
+    return result;
+}
+
+static PyObject *
+render_one(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+{
+    (void)module;
+    if (nargs != 2 || !PyObject_TypeCheck(args[0], &PlanType)) {
+        PyErr_SetString(PyExc_TypeError, "render_one(plan, text)");
+        return NULL;
+    }
+    const Node *root = ((PlanObject *)args[0])->root;
+    Render r;
+    memset(&r, 0, sizeof r);
+    int status;
+    if (args[1] == Py_None) {
+        status = root->nullable ? (fq_buf_write(&r.out, "null", 4) < 0 ? RS_NOMEM : RS_OK) : RS_GIVEUP;
+    } else {
+        status = render_text(&r, root, args[1]);
+    }
+    return finish(&r, status);
+}
+
+static PyObject *
+render_rows(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+{
+    (void)module;
+    if (nargs != 2 || !PyObject_TypeCheck(args[0], &PlanType)) {
+        PyErr_SetString(PyExc_TypeError, "render_rows(plan, rows)");
+        return NULL;
+    }
+    const Node *root = ((PlanObject *)args[0])->root;
+    if (root->kind != N_LIST) {
+        PyErr_SetString(PyExc_ValueError, "render_rows needs a list plan");
+        return NULL;
+    }
+    PyObject *rows = PySequence_Fast(args[1], "rows must be a sequence");
+    if (rows == NULL) {
+        return NULL;
+    }
+    Render r;
+    memset(&r, 0, sizeof r);
+    int status = fq_buf_write(&r.out, "[", 1) < 0 ? RS_NOMEM : RS_OK;
+    Py_ssize_t n = PySequence_Fast_GET_SIZE(rows);
+    PyObject **items = PySequence_Fast_ITEMS(rows);
+    for (Py_ssize_t i = 0; i < n && status == RS_OK; i++) {
+        if (i > 0 && fq_buf_write(&r.out, ",", 1) < 0) {
+            status = RS_NOMEM;
+            break;
+        }
+        if (items[i] == Py_None) {
+            status = root->item->nullable ? (fq_buf_write(&r.out, "null", 4) < 0 ? RS_NOMEM : RS_OK)
+                                          : RS_GIVEUP;
+        } else {
+            status = render_text(&r, root->item, items[i]);
+        }
+    }
+    if (status == RS_OK && fq_buf_write(&r.out, "]", 1) < 0) {
+        status = RS_NOMEM;
+    }
+    Py_DECREF(rows);
+    return finish(&r, status);
+}
+
+static PyMethodDef native_methods[] = {
+    {"compile_plan", (PyCFunction)compile_plan, METH_O,
+     "compile_plan(description) -> Plan: build the C form of a projection plan."},
+    {"render_one", (PyCFunction)(void (*)(void))render_one, METH_FASTCALL,
+     "render_one(plan, text) -> bytes | None: one document (or None) to response bytes."},
+    {"render_rows", (PyCFunction)(void (*)(void))render_rows, METH_FASTCALL,
+     "render_rows(plan, rows) -> bytes | None: a list of documents to response bytes."},
+    {NULL, NULL, 0, NULL},
+};
+
+static struct PyModuleDef native_module = {
+    PyModuleDef_HEAD_INIT,
+    .m_name = "fraiseql._native",
+    .m_doc = "FraiseQL's native response builder (C99).",
+    .m_size = -1,
+    .m_methods = native_methods,
+};
+
+PyMODINIT_FUNC
+PyInit__native(void)
+{
+    if (PyType_Ready(&PlanType) < 0) {
+        return NULL;
+    }
+    PyObject *module = PyModule_Create(&native_module);
+    if (module == NULL) {
+        return NULL;
+    }
+    if (PyModule_AddIntConstant(module, "MAX_DEPTH", MAX_DEPTH) < 0 ||
+        PyModule_AddObjectRef(module, "Plan", (PyObject *)&PlanType) < 0) {
+        Py_DECREF(module);
+        return NULL;
+    }
+    return module;
+}

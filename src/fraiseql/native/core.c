@@ -1,0 +1,962 @@
+/* The native response builder's core: see core.h. */
+#include "core.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void
+fields_free(Field *fields, ptrdiff_t n)
+{
+    if (fields == NULL) {
+        return;
+    }
+    for (ptrdiff_t i = 0; i < n; i++) {
+        fq_free(fields[i].key_json);
+        fq_free(fields[i].source);
+        fq_node_free(fields[i].node);
+    }
+    fq_free(fields);
+}
+
+void
+fq_node_free(Node *node)
+{
+    if (node == NULL) {
+        return;
+    }
+    fields_free(node->fields, node->nfields);
+    fq_node_free(node->item);
+    fq_free(node->typename_json);
+    if (node->enums != NULL) {
+        for (ptrdiff_t i = 0; i < node->nenum; i++) {
+            fq_free(node->enums[i].stored);
+            fq_free(node->enums[i].name_json);
+        }
+        fq_free(node->enums);
+    }
+    fq_free(node);
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* Tokenizer: validates the whole document and records every value in a flat array          */
+/* ---------------------------------------------------------------------------------------- */
+
+static ptrdiff_t
+new_token(Parser *p)
+{
+    if (p->ntokens == p->cap) {
+        ptrdiff_t cap = p->cap ? p->cap * 2 : 64;
+        if (cap > PTRDIFF_MAX / (ptrdiff_t)sizeof(Token)) {
+            return -1;
+        }
+        Token *grown = fq_realloc(p->tokens, (size_t)cap * sizeof(Token));
+        if (grown == NULL) {
+            return -1;
+        }
+        p->tokens = grown;
+        p->cap = cap;
+    }
+    return p->ntokens++;
+}
+
+static void
+skip_ws(Parser *p)
+{
+    while (p->pos < p->len) {
+        unsigned char c = p->s[p->pos];
+        if (c == ' ' || c == '\n' || c == '\r' || c == '\t') {
+            p->pos++;
+        } else {
+            break;
+        }
+    }
+}
+
+/* Length of a valid UTF-8 sequence starting at s[0] (max n bytes), or 0 when invalid. */
+static int
+utf8_sequence(const unsigned char *s, ptrdiff_t n)
+{
+    unsigned char c = s[0];
+    if (c < 0x80) {
+        return 1;
+    }
+    if (c >= 0xC2 && c <= 0xDF) {
+        return (n >= 2 && (s[1] & 0xC0) == 0x80) ? 2 : 0;
+    }
+    if (c >= 0xE0 && c <= 0xEF) {
+        if (n < 3 || (s[1] & 0xC0) != 0x80 || (s[2] & 0xC0) != 0x80) {
+            return 0;
+        }
+        if (c == 0xE0 && s[1] < 0xA0) {
+            return 0; /* overlong */
+        }
+        if (c == 0xED && s[1] >= 0xA0) {
+            return 0; /* surrogate */
+        }
+        return 3;
+    }
+    if (c >= 0xF0 && c <= 0xF4) {
+        if (n < 4 || (s[1] & 0xC0) != 0x80 || (s[2] & 0xC0) != 0x80 ||
+            (s[3] & 0xC0) != 0x80) {
+            return 0;
+        }
+        if (c == 0xF0 && s[1] < 0x90) {
+            return 0;
+        }
+        if (c == 0xF4 && s[1] >= 0x90) {
+            return 0;
+        }
+        return 4;
+    }
+    return 0;
+}
+
+static int
+hex4(const unsigned char *s, unsigned int *out)
+{
+    unsigned int v = 0;
+    for (int i = 0; i < 4; i++) {
+        unsigned char c = s[i];
+        v <<= 4;
+        if (c >= '0' && c <= '9') {
+            v |= (unsigned int)(c - '0');
+        } else if (c >= 'a' && c <= 'f') {
+            v |= (unsigned int)(c - 'a' + 10);
+        } else if (c >= 'A' && c <= 'F') {
+            v |= (unsigned int)(c - 'A' + 10);
+        } else {
+            return -1;
+        }
+    }
+    *out = v;
+    return 0;
+}
+
+static int
+parse_string(Parser *p, Token *t)
+{
+    /* p->pos is at the opening quote */
+    p->pos++;
+    t->type = T_STRING;
+    t->flags = 0;
+    t->start = p->pos;
+    while (p->pos < p->len) {
+        unsigned char c = p->s[p->pos];
+        if (c == '"') {
+            t->end = p->pos;
+            p->pos++;
+            return 0;
+        }
+        if (c == '\\') {
+            t->flags |= F_ESCAPED;
+            if (p->pos + 1 >= p->len) {
+                return -1;
+            }
+            unsigned char e = p->s[p->pos + 1];
+            if (e == 'u') {
+                unsigned int cp;
+                if (p->pos + 6 > p->len || hex4(p->s + p->pos + 2, &cp) < 0) {
+                    return -1;
+                }
+                p->pos += 6;
+                if (cp >= 0xD800 && cp <= 0xDBFF) {
+                    unsigned int low;
+                    if (p->pos + 6 > p->len || p->s[p->pos] != '\\' || p->s[p->pos + 1] != 'u' ||
+                        hex4(p->s + p->pos + 2, &low) < 0 || low < 0xDC00 || low > 0xDFFF) {
+                        return -1; /* lone high surrogate: let Python report it */
+                    }
+                    p->pos += 6;
+                } else if (cp >= 0xDC00 && cp <= 0xDFFF) {
+                    return -1;
+                }
+                continue;
+            }
+            if (e == '"' || e == '\\' || e == '/' || e == 'b' || e == 'f' || e == 'n' ||
+                e == 'r' || e == 't') {
+                p->pos += 2;
+                continue;
+            }
+            return -1;
+        }
+        if (c < 0x20) {
+            return -1;
+        }
+        int n = utf8_sequence(p->s + p->pos, p->len - p->pos);
+        if (n == 0) {
+            return -1;
+        }
+        p->pos += n;
+    }
+    return -1;
+}
+
+static int
+parse_number(Parser *p, Token *t)
+{
+    ptrdiff_t start = p->pos;
+    const unsigned char *s = p->s;
+    t->type = T_NUMBER;
+    t->flags = F_INTEGER;
+    t->start = start;
+    if (p->pos < p->len && s[p->pos] == '-') {
+        p->pos++;
+    }
+    if (p->pos >= p->len) {
+        return -1;
+    }
+    if (s[p->pos] == '0') {
+        p->pos++;
+    } else if (s[p->pos] >= '1' && s[p->pos] <= '9') {
+        while (p->pos < p->len && s[p->pos] >= '0' && s[p->pos] <= '9') {
+            p->pos++;
+        }
+    } else {
+        return -1;
+    }
+    if (p->pos < p->len && s[p->pos] == '.') {
+        t->flags = 0;
+        p->pos++;
+        if (p->pos >= p->len || s[p->pos] < '0' || s[p->pos] > '9') {
+            return -1;
+        }
+        while (p->pos < p->len && s[p->pos] >= '0' && s[p->pos] <= '9') {
+            p->pos++;
+        }
+    }
+    if (p->pos < p->len && (s[p->pos] == 'e' || s[p->pos] == 'E')) {
+        t->flags = 0;
+        p->pos++;
+        if (p->pos < p->len && (s[p->pos] == '+' || s[p->pos] == '-')) {
+            p->pos++;
+        }
+        if (p->pos >= p->len || s[p->pos] < '0' || s[p->pos] > '9') {
+            return -1;
+        }
+        while (p->pos < p->len && s[p->pos] >= '0' && s[p->pos] <= '9') {
+            p->pos++;
+        }
+    }
+    t->end = p->pos;
+    return 0;
+}
+
+static int
+expect_word(Parser *p, const char *word, ptrdiff_t n)
+{
+    if (p->len - p->pos < n || memcmp(p->s + p->pos, word, (size_t)n) != 0) {
+        return -1;
+    }
+    p->pos += n;
+    return 0;
+}
+
+/* Parse one value; returns its token index, or -1 (invalid input) / -2 (out of memory). */
+static ptrdiff_t
+parse_value(Parser *p, int depth)
+{
+    skip_ws(p);
+    if (p->pos >= p->len) {
+        return -1;
+    }
+    if (depth > MAX_DEPTH) {
+        return -1;
+    }
+    ptrdiff_t index = new_token(p);
+    if (index < 0) {
+        return -2;
+    }
+    unsigned char c = p->s[p->pos];
+    Token *t = &p->tokens[index];
+    t->count = 0;
+    t->flags = 0;
+    if (c == '{' || c == '[') {
+        int is_object = (c == '{');
+        p->tokens[index].type = is_object ? T_OBJECT : T_ARRAY;
+        p->tokens[index].start = p->pos;
+        p->pos++;
+        skip_ws(p);
+        ptrdiff_t count = 0;
+        if (p->pos < p->len && p->s[p->pos] == (is_object ? '}' : ']')) {
+            p->pos++;
+        } else {
+            for (;;) {
+                if (is_object) {
+                    skip_ws(p);
+                    if (p->pos >= p->len || p->s[p->pos] != '"') {
+                        return -1;
+                    }
+                    ptrdiff_t key = new_token(p);
+                    if (key < 0) {
+                        return -2;
+                    }
+                    p->tokens[key].count = 0;
+                    if (parse_string(p, &p->tokens[key]) < 0) {
+                        return -1;
+                    }
+                    p->tokens[key].next = key + 1;
+                    skip_ws(p);
+                    if (p->pos >= p->len || p->s[p->pos] != ':') {
+                        return -1;
+                    }
+                    p->pos++;
+                }
+                ptrdiff_t child = parse_value(p, depth + 1);
+                if (child < 0) {
+                    return child;
+                }
+                count++;
+                skip_ws(p);
+                if (p->pos >= p->len) {
+                    return -1;
+                }
+                if (p->s[p->pos] == ',') {
+                    p->pos++;
+                    continue;
+                }
+                if (p->s[p->pos] == (is_object ? '}' : ']')) {
+                    p->pos++;
+                    break;
+                }
+                return -1;
+            }
+        }
+        t = &p->tokens[index]; /* the array may have moved */
+        t->count = count;
+        t->end = p->pos;
+        t->next = p->ntokens;
+        return index;
+    }
+    int status;
+    if (c == '"') {
+        status = parse_string(p, t);
+    } else if (c == '-' || (c >= '0' && c <= '9')) {
+        status = parse_number(p, t);
+    } else if (c == 't') {
+        t->type = T_TRUE;
+        t->start = p->pos;
+        status = expect_word(p, "true", 4);
+    } else if (c == 'f') {
+        t->type = T_FALSE;
+        t->start = p->pos;
+        status = expect_word(p, "false", 5);
+    } else if (c == 'n') {
+        t->type = T_NULL;
+        t->start = p->pos;
+        status = expect_word(p, "null", 4);
+    } else {
+        return -1;
+    }
+    if (status < 0) {
+        return -1;
+    }
+    t = &p->tokens[index];
+    if (t->type != T_STRING) {
+        t->end = p->pos;
+    }
+    t->next = index + 1;
+    return index;
+}
+
+/* Tokenize a whole document. Returns 0, 1 (give up: use Python) or -1 (out of memory). */
+static int
+tokenize(Parser *p, const char *text, ptrdiff_t len)
+{
+    p->s = (const unsigned char *)text;
+    p->len = len;
+    p->pos = 0;
+    p->ntokens = 0;
+    ptrdiff_t root = parse_value(p, 0);
+    if (root == -2) {
+        return -1;
+    }
+    if (root < 0) {
+        return 1;
+    }
+    skip_ws(p);
+    if (p->pos != p->len) {
+        return 1;
+    }
+    return 0;
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* Output buffer                                                                            */
+/* ---------------------------------------------------------------------------------------- */
+
+static int
+buf_reserve(Buffer *b, ptrdiff_t extra)
+{
+    if (extra > PTRDIFF_MAX - b->len) {
+        return -1;
+    }
+    ptrdiff_t need = b->len + extra;
+    if (need <= b->cap) {
+        return 0;
+    }
+    ptrdiff_t cap = b->cap ? b->cap : 256;
+    while (cap < need) {
+        if (cap > PTRDIFF_MAX / 2) {
+            cap = need;
+            break;
+        }
+        cap *= 2;
+    }
+    char *grown = fq_realloc(b->data, (size_t)cap);
+    if (grown == NULL) {
+        return -1;
+    }
+    b->data = grown;
+    b->cap = cap;
+    return 0;
+}
+
+static int
+buf_write(Buffer *b, const char *s, ptrdiff_t n)
+{
+    if (buf_reserve(b, n) < 0) {
+        return -1;
+    }
+    memcpy(b->data + b->len, s, (size_t)n);
+    b->len += n;
+    return 0;
+}
+
+static int
+buf_char(Buffer *b, char c)
+{
+    if (buf_reserve(b, 1) < 0) {
+        return -1;
+    }
+    b->data[b->len++] = c;
+    return 0;
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* Rendering                                                                                */
+/* ---------------------------------------------------------------------------------------- */
+
+static const char HEX[] = "0123456789abcdef";
+
+static int
+write_escaped_codepoint(Buffer *b, unsigned int cp)
+{
+    char tmp[4];
+    int n;
+    if (cp < 0x20 || cp == '"' || cp == '\\') {
+        switch (cp) {
+        case '"': return buf_write(b, "\\\"", 2);
+        case '\\': return buf_write(b, "\\\\", 2);
+        case '\b': return buf_write(b, "\\b", 2);
+        case '\f': return buf_write(b, "\\f", 2);
+        case '\n': return buf_write(b, "\\n", 2);
+        case '\r': return buf_write(b, "\\r", 2);
+        case '\t': return buf_write(b, "\\t", 2);
+        default: {
+            char u[6] = {'\\', 'u', '0', '0', HEX[(cp >> 4) & 0xF], HEX[cp & 0xF]};
+            return buf_write(b, u, 6);
+        }
+        }
+    }
+    if (cp < 0x80) {
+        tmp[0] = (char)cp;
+        n = 1;
+    } else if (cp < 0x800) {
+        tmp[0] = (char)(0xC0 | (cp >> 6));
+        tmp[1] = (char)(0x80 | (cp & 0x3F));
+        n = 2;
+    } else if (cp < 0x10000) {
+        tmp[0] = (char)(0xE0 | (cp >> 12));
+        tmp[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
+        tmp[2] = (char)(0x80 | (cp & 0x3F));
+        n = 3;
+    } else {
+        tmp[0] = (char)(0xF0 | (cp >> 18));
+        tmp[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
+        tmp[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
+        tmp[3] = (char)(0x80 | (cp & 0x3F));
+        n = 4;
+    }
+    return buf_write(b, tmp, n);
+}
+
+/* Write a string token as orjson.dumps(orjson.loads(token)) would: canonical escapes. */
+static int
+write_string(Render *r, const Token *t)
+{
+    const unsigned char *s = r->parser.s;
+    Buffer *b = &r->out;
+    if (buf_char(b, '"') < 0) {
+        return RS_NOMEM;
+    }
+    ptrdiff_t i = t->start;
+    ptrdiff_t run = i;
+    while (i < t->end) {
+        unsigned char c = s[i];
+        if (c == '\\') {
+            if (buf_write(b, (const char *)s + run, i - run) < 0) {
+                return RS_NOMEM;
+            }
+            unsigned char e = s[i + 1];
+            unsigned int cp;
+            if (e == 'u') {
+                hex4(s + i + 2, &cp);
+                i += 6;
+                if (cp >= 0xD800 && cp <= 0xDBFF) {
+                    unsigned int low;
+                    hex4(s + i + 2, &low);
+                    i += 6;
+                    cp = 0x10000 + ((cp - 0xD800) << 10) + (low - 0xDC00);
+                }
+            } else {
+                switch (e) {
+                case 'b': cp = '\b'; break;
+                case 'f': cp = '\f'; break;
+                case 'n': cp = '\n'; break;
+                case 'r': cp = '\r'; break;
+                case 't': cp = '\t'; break;
+                default: cp = e; break; /* '"', '\\', '/' */
+                }
+                i += 2;
+            }
+            if (write_escaped_codepoint(b, cp) < 0) {
+                return RS_NOMEM;
+            }
+            run = i;
+        } else {
+            i++;
+        }
+    }
+    if (buf_write(b, (const char *)s + run, t->end - run) < 0 || buf_char(b, '"') < 0) {
+        return RS_NOMEM;
+    }
+    return RS_OK;
+}
+
+/* Integer literal → canonical digits (as Python's int would print), when it fits in int64. */
+static int
+integer_value(const Render *r, const Token *t, long long *out)
+{
+    ptrdiff_t n = t->end - t->start;
+    if (!(t->flags & F_INTEGER) || n > 19) {
+        return -1;
+    }
+    char tmp[24];
+    memcpy(tmp, r->parser.s + t->start, (size_t)n);
+    tmp[n] = '\0';
+    errno = 0;
+    char *end;
+    long long v = strtoll(tmp, &end, 10);
+    if (errno != 0 || *end != '\0') {
+        return -1;
+    }
+    *out = v;
+    return 0;
+}
+
+static int
+write_integer(Buffer *b, long long v)
+{
+    char tmp[32];
+    int n = snprintf(tmp, sizeof tmp, "%lld", v);
+    return buf_write(b, tmp, n) < 0 ? RS_NOMEM : RS_OK;
+}
+
+/* A number token as a double (the value orjson.loads then float() gives). */
+static int
+double_value(const Render *r, const Token *t, double *out)
+{
+    ptrdiff_t n = t->end - t->start;
+    if ((t->flags & F_INTEGER) && n > 19) {
+        return -1; /* orjson turns huge integers into floats its own way: let Python decide */
+    }
+    char stack[64];
+    char *tmp = stack;
+    if (n >= (ptrdiff_t)sizeof stack) {
+        tmp = fq_malloc((size_t)n + 1);
+        if (tmp == NULL) {
+            return -1;
+        }
+    }
+    memcpy(tmp, r->parser.s + t->start, (size_t)n);
+    tmp[n] = '\0';
+    int ok = fq_parse_double(tmp, out) == 0;
+    if (tmp != stack) {
+        fq_free(tmp);
+    }
+    return ok ? 0 : -1;
+}
+
+static int
+write_float(Buffer *b, double v)
+{
+    char *text = fq_format_double(v);
+    if (text == NULL) {
+        return RS_NOMEM;
+    }
+    int status = buf_write(b, text, (ptrdiff_t)strlen(text)) < 0 ? RS_NOMEM : RS_OK;
+    fq_free(text);
+    return status;
+}
+
+/* Write the token's number as our canonical JSON number (int digits or repr of the float). */
+static int
+write_number(Render *r, const Token *t)
+{
+    long long iv;
+    if (t->flags & F_INTEGER) {
+        if (integer_value(r, t, &iv) < 0) {
+            return RS_GIVEUP;
+        }
+        return write_integer(&r->out, iv);
+    }
+    double dv;
+    if (double_value(r, t, &dv) < 0) {
+        return RS_GIVEUP;
+    }
+    return write_float(&r->out, dv);
+}
+
+static int
+keys_equal(const Render *r, const Token *a, const Token *b)
+{
+    ptrdiff_t n = a->end - a->start;
+    return n == b->end - b->start &&
+           memcmp(r->parser.s + a->start, r->parser.s + b->start, (size_t)n) == 0;
+}
+
+/* A JSON value re-written canonically; objects with escaped or duplicate keys go to Python. */
+static int
+write_json(Render *r, ptrdiff_t index)
+{
+    const Token *t = &r->parser.tokens[index];
+    switch (t->type) {
+    case T_NULL: return buf_write(&r->out, "null", 4) < 0 ? RS_NOMEM : RS_OK;
+    case T_TRUE: return buf_write(&r->out, "true", 4) < 0 ? RS_NOMEM : RS_OK;
+    case T_FALSE: return buf_write(&r->out, "false", 5) < 0 ? RS_NOMEM : RS_OK;
+    case T_STRING: return write_string(r, t);
+    case T_NUMBER: return write_number(r, t);
+    case T_ARRAY: {
+        if (buf_char(&r->out, '[') < 0) {
+            return RS_NOMEM;
+        }
+        ptrdiff_t child = index + 1;
+        for (ptrdiff_t i = 0; i < t->count; i++) {
+            if (i > 0 && buf_char(&r->out, ',') < 0) {
+                return RS_NOMEM;
+            }
+            int status = write_json(r, child);
+            if (status != RS_OK) {
+                return status;
+            }
+            child = r->parser.tokens[child].next;
+        }
+        return buf_char(&r->out, ']') < 0 ? RS_NOMEM : RS_OK;
+    }
+    default: { /* T_OBJECT */
+        if (t->count > 64) {
+            return RS_GIVEUP; /* duplicate-key check below is quadratic */
+        }
+        ptrdiff_t keys[64];
+        ptrdiff_t child = index + 1;
+        for (ptrdiff_t i = 0; i < t->count; i++) {
+            const Token *key = &r->parser.tokens[child];
+            if (key->flags & F_ESCAPED) {
+                return RS_GIVEUP;
+            }
+            for (ptrdiff_t j = 0; j < i; j++) {
+                if (keys_equal(r, key, &r->parser.tokens[keys[j]])) {
+                    return RS_GIVEUP;
+                }
+            }
+            keys[i] = child;
+            child = r->parser.tokens[child + 1].next;
+        }
+        if (buf_char(&r->out, '{') < 0) {
+            return RS_NOMEM;
+        }
+        for (ptrdiff_t i = 0; i < t->count; i++) {
+            if (i > 0 && buf_char(&r->out, ',') < 0) {
+                return RS_NOMEM;
+            }
+            int status = write_string(r, &r->parser.tokens[keys[i]]);
+            if (status != RS_OK) {
+                return status;
+            }
+            if (buf_char(&r->out, ':') < 0) {
+                return RS_NOMEM;
+            }
+            status = write_json(r, keys[i] + 1);
+            if (status != RS_OK) {
+                return status;
+            }
+        }
+        return buf_char(&r->out, '}') < 0 ? RS_NOMEM : RS_OK;
+    }
+    }
+}
+
+static int
+is_canonical_uuid(const unsigned char *s, ptrdiff_t n)
+{
+    if (n != 36) {
+        return 0;
+    }
+    for (ptrdiff_t i = 0; i < 36; i++) {
+        unsigned char c = s[i];
+        if (i == 8 || i == 13 || i == 18 || i == 23) {
+            if (c != '-') {
+                return 0;
+            }
+        } else if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+/* A plain decimal string that str(Decimal(s)) leaves unchanged: -?(0|[1-9][0-9]*)(.[0-9]+)? */
+static int
+is_plain_decimal(const unsigned char *s, ptrdiff_t n)
+{
+    ptrdiff_t i = 0;
+    if (i < n && s[i] == '-') {
+        i++;
+    }
+    if (i >= n) {
+        return 0;
+    }
+    if (s[i] == '0') {
+        i++;
+    } else if (s[i] >= '1' && s[i] <= '9') {
+        while (i < n && s[i] >= '0' && s[i] <= '9') {
+            i++;
+        }
+    } else {
+        return 0;
+    }
+    if (i < n && s[i] == '.') {
+        i++;
+        if (i >= n) {
+            return 0;
+        }
+        while (i < n && s[i] >= '0' && s[i] <= '9') {
+            i++;
+        }
+    }
+    return i == n && n <= 1000;
+}
+
+static int write_node(Render *r, const Node *node, ptrdiff_t index);
+
+static int
+write_leaf(Render *r, const Node *node, const Token *t)
+{
+    Buffer *b = &r->out;
+    const unsigned char *s = r->parser.s;
+    long long iv;
+    double dv;
+    switch (node->leaf) {
+    case L_STRING:
+        return t->type == T_STRING ? write_string(r, t) : RS_GIVEUP;
+    case L_INT:
+        if (t->type != T_NUMBER || !(t->flags & F_INTEGER) || integer_value(r, t, &iv) < 0 ||
+            iv < INT32_MIN || iv > INT32_MAX) {
+            return RS_GIVEUP;
+        }
+        return write_integer(b, iv);
+    case L_FLOAT:
+        if (t->type != T_NUMBER || double_value(r, t, &dv) < 0) {
+            return RS_GIVEUP;
+        }
+        return write_float(b, dv);
+    case L_BOOLEAN:
+        if (t->type == T_TRUE) {
+            return buf_write(b, "true", 4) < 0 ? RS_NOMEM : RS_OK;
+        }
+        if (t->type == T_FALSE) {
+            return buf_write(b, "false", 5) < 0 ? RS_NOMEM : RS_OK;
+        }
+        return RS_GIVEUP;
+    case L_ID:
+        if (t->type == T_STRING) {
+            return write_string(r, t);
+        }
+        if (t->type == T_NUMBER && (t->flags & F_INTEGER) && integer_value(r, t, &iv) == 0) {
+            char tmp[32];
+            int n = snprintf(tmp, sizeof tmp, "\"%lld\"", iv);
+            return buf_write(b, tmp, n) < 0 ? RS_NOMEM : RS_OK;
+        }
+        return RS_GIVEUP;
+    case L_UUID:
+        if (t->type != T_STRING || (t->flags & F_ESCAPED) ||
+            !is_canonical_uuid(s + t->start, t->end - t->start)) {
+            return RS_GIVEUP;
+        }
+        return write_string(r, t);
+    case L_DECIMAL:
+        if (t->type == T_STRING && !(t->flags & F_ESCAPED) &&
+            is_plain_decimal(s + t->start, t->end - t->start)) {
+            return write_string(r, t);
+        }
+        if (t->type == T_NUMBER && (t->flags & F_INTEGER) && integer_value(r, t, &iv) == 0) {
+            char tmp[32];
+            int n = snprintf(tmp, sizeof tmp, "\"%lld\"", iv);
+            return buf_write(b, tmp, n) < 0 ? RS_NOMEM : RS_OK;
+        }
+        if (t->type == T_NUMBER && !(t->flags & F_INTEGER) && double_value(r, t, &dv) == 0) {
+            if (buf_char(b, '"') < 0 || write_float(b, dv) != RS_OK || buf_char(b, '"') < 0) {
+                return RS_NOMEM;
+            }
+            return RS_OK;
+        }
+        return RS_GIVEUP;
+    case L_JSON:
+        return write_json(r, t - r->parser.tokens);
+    case L_ENUM:
+        if (t->type != T_STRING || (t->flags & F_ESCAPED)) {
+            return RS_GIVEUP;
+        }
+        for (ptrdiff_t i = 0; i < node->nenum; i++) {
+            const EnumEntry *e = &node->enums[i];
+            if (e->stored_len == t->end - t->start &&
+                memcmp(e->stored, s + t->start, (size_t)e->stored_len) == 0) {
+                return buf_write(b, e->name_json, e->name_len) < 0 ? RS_NOMEM : RS_OK;
+            }
+        }
+        return RS_GIVEUP;
+    default:
+        return RS_GIVEUP;
+    }
+}
+
+/* The index of the value of the last member named `key` in object `object`, or -1. */
+static ptrdiff_t
+find_member(const Render *r, ptrdiff_t object, const char *key, ptrdiff_t key_len, int *escaped)
+{
+    const Token *tokens = r->parser.tokens;
+    ptrdiff_t found = -1;
+    ptrdiff_t child = object + 1;
+    for (ptrdiff_t i = 0; i < tokens[object].count; i++) {
+        const Token *k = &tokens[child];
+        if (k->flags & F_ESCAPED) {
+            *escaped = 1; /* an escaped key might spell `key`: only Python can tell */
+        } else if (k->end - k->start == key_len &&
+                   memcmp(r->parser.s + k->start, key, (size_t)key_len) == 0) {
+            found = child + 1;
+        }
+        child = tokens[child + 1].next;
+    }
+    return found;
+}
+
+static int
+write_object(Render *r, const Node *node, ptrdiff_t index)
+{
+    const Token *t = &r->parser.tokens[index];
+    if (t->type != T_OBJECT) {
+        return RS_GIVEUP;
+    }
+    if (buf_char(&r->out, '{') < 0) {
+        return RS_NOMEM;
+    }
+    for (ptrdiff_t i = 0; i < node->nfields; i++) {
+        const Field *field = &node->fields[i];
+        if (i > 0 && buf_char(&r->out, ',') < 0) {
+            return RS_NOMEM;
+        }
+        if (buf_write(&r->out, field->key_json, field->key_len) < 0) {
+            return RS_NOMEM;
+        }
+        if (field->is_typename) {
+            if (buf_write(&r->out, node->typename_json, node->typename_len) < 0) {
+                return RS_NOMEM;
+            }
+            continue;
+        }
+        int escaped = 0;
+        ptrdiff_t value = find_member(r, index, field->source, field->source_len, &escaped);
+        if (escaped) {
+            return RS_GIVEUP;
+        }
+        int status;
+        if (value < 0) {
+            if (!field->node->nullable) {
+                return RS_GIVEUP;
+            }
+            status = buf_write(&r->out, "null", 4) < 0 ? RS_NOMEM : RS_OK;
+        } else {
+            status = write_node(r, field->node, value);
+        }
+        if (status != RS_OK) {
+            return status;
+        }
+    }
+    return buf_char(&r->out, '}') < 0 ? RS_NOMEM : RS_OK;
+}
+
+static int
+write_node(Render *r, const Node *node, ptrdiff_t index)
+{
+    const Token *t = &r->parser.tokens[index];
+    if (t->type == T_NULL) {
+        if (!node->nullable) {
+            return RS_GIVEUP;
+        }
+        return buf_write(&r->out, "null", 4) < 0 ? RS_NOMEM : RS_OK;
+    }
+    if (node->kind == N_LEAF) {
+        return write_leaf(r, node, t);
+    }
+    if (node->kind == N_OBJECT) {
+        return write_object(r, node, index);
+    }
+    /* N_LIST */
+    if (t->type != T_ARRAY) {
+        return RS_GIVEUP;
+    }
+    if (buf_char(&r->out, '[') < 0) {
+        return RS_NOMEM;
+    }
+    ptrdiff_t child = index + 1;
+    for (ptrdiff_t i = 0; i < t->count; i++) {
+        if (i > 0 && buf_char(&r->out, ',') < 0) {
+            return RS_NOMEM;
+        }
+        int status = write_node(r, node->item, child);
+        if (status != RS_OK) {
+            return status;
+        }
+        child = r->parser.tokens[child].next;
+    }
+    return buf_char(&r->out, ']') < 0 ? RS_NOMEM : RS_OK;
+}
+
+int
+fq_render_text(Render *r, const Node *node, const char *text, ptrdiff_t len)
+{
+    int status = tokenize(&r->parser, text, len);
+    if (status < 0) {
+        return RS_NOMEM;
+    }
+    if (status > 0) {
+        return RS_GIVEUP;
+    }
+    return write_node(r, node, 0);
+}
+
+int
+fq_buf_write(Buffer *b, const char *s, ptrdiff_t n)
+{
+    return buf_write(b, s, n);
+}
+
+void
+fq_render_release(Render *r)
+{
+    fq_free(r->out.data);
+    fq_free(r->parser.tokens);
+    r->out.data = NULL;
+    r->parser.tokens = NULL;
+}
