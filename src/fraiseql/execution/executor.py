@@ -29,7 +29,7 @@ from fraiseql.execution.root_fields import fetch_auto, resolve_custom
 from fraiseql.execution.shapes import FieldPlan
 from fraiseql.native import active_builder
 from fraiseql.native.builder import PYTHON_BUILDER, Rendered
-from fraiseql.native.projector import NullBubble, Projector
+from fraiseql.native.projector import NullBubble, Projector, materialize
 from fraiseql.schema.model import SchemaModel
 
 logger = logging.getLogger("fraiseql.execution")
@@ -193,6 +193,7 @@ class Executor:
             arguments = get_argument_values(root.definition, root.nodes[0], variables)
             if model.kind == "custom":
                 source = await resolve_custom(model, arguments, make_info(field, [root.key]))
+                source = materialize(shape, source)
             else:
                 source = await fetch_auto(self.model, model, root, arguments, repository)
         except (FraiseQLError, GraphQLError) as error:

@@ -16,7 +16,7 @@ from graphql import GraphQLError
 from graphql.execution.values import get_argument_values
 
 from fraiseql.execution.shapes import ABSTRACT, LIST, OBJECT, FieldPlan, Shape
-from fraiseql.native.projector import Path, ResolvedValue, path_list
+from fraiseql.native.projector import Path, ResolvedValue, materialize, path_list
 from fraiseql.schema.graphql_types import typename_of
 from fraiseql.schema.model import SchemaModel
 
@@ -96,6 +96,8 @@ class ResolverPass:
                 result = model.resolver(instance, **arguments)
             if inspect.isawaitable(result):
                 result = await result
+            if field.shape is not None:
+                result = materialize(field.shape, result)
         except (Exception, GraphQLError) as error:
             self.resolved[key] = ResolvedValue(error=error)
             return

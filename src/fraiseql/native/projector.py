@@ -7,7 +7,7 @@ records an error and nulls the nearest nullable parent, as the spec requires.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from fraiseql.execution.errors import format_exception
@@ -26,6 +26,17 @@ def path_list(path: Path) -> list[str | int]:
         keys.append(key)
     keys.reverse()
     return keys
+
+
+def materialize(shape: Shape, value: Any) -> Any:
+    """A resolver's iterable (set, generator, view) as a list, so it can be walked twice."""
+    if (
+        shape.kind == LIST
+        and not isinstance(value, list | tuple | str | bytes | Mapping)
+        and isinstance(value, Iterable)
+    ):
+        return list(value)
+    return value
 
 
 class NullBubble(Exception):  # noqa: N818 - a control-flow signal, not an error
@@ -124,9 +135,11 @@ class Projector:
     ) -> list[Any]:
         """Complete every item of a list."""
         if not isinstance(value, list | tuple):
-            where = f" for field {field.parent_type}.{field.name}" if field else ""
-            self.error(f"Expected a list{where}, got {type(value).__name__}.", field, path)
-            raise NullBubble
+            if isinstance(value, str | bytes | Mapping) or not isinstance(value, Iterable):
+                where = f" for field {field.parent_type}.{field.name}" if field else ""
+                self.error(f"Expected a list{where}, got {type(value).__name__}.", field, path)
+                raise NullBubble
+            value = list(value)  # sets, generators, views: any iterable, as the spec allows
         item_shape = shape.item
         assert item_shape is not None
         complete = self.complete

@@ -343,13 +343,15 @@ def _parse_cidr(value: Any) -> str:
         raise ScalarError(f"Invalid CIDR network: {_describe(value)}") from None
 
 
-_LTREE = re.compile(r"^[A-Za-z0-9_-]{1,1000}(\.[A-Za-z0-9_-]{1,1000})*$")
+# PostgreSQL 15's label rules (16 added '-' and longer labels): valid on every supported server.
+_LTREE = re.compile(r"[A-Za-z0-9_]{1,255}(\.[A-Za-z0-9_]{1,255})*")
 
 
 def _parse_ltree(value: Any) -> str:
-    if not isinstance(value, str) or len(value) > 65535 or not _LTREE.match(value):
+    if not isinstance(value, str) or len(value) > 65535 or not _LTREE.fullmatch(value):
         raise ScalarError(
-            f"Invalid LTree path (labels of A-Za-z0-9_- joined by '.'): {_describe(value)}"
+            "Invalid LTree path (labels of at most 255 letters, digits or '_', joined by '.'): "
+            f"{_describe(value)}"
         )
     return value
 
