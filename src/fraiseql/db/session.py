@@ -16,13 +16,20 @@ class RequestSession:
     A request that never touches the database (introspection, ``__typename``) never takes a
     connection. Used as ``async with``: the transaction commits when the block ends normally
     and rolls back on an exception.
+
+    ``transactional=False`` is for a request that runs exactly one read statement: a single
+    statement is atomic and sees one snapshot on its own, so BEGIN and COMMIT would only add
+    two round trips.
     """
 
-    __slots__ = ("_connection", "_database", "_readonly", "_transaction")
+    __slots__ = ("_connection", "_database", "_readonly", "_transaction", "_transactional")
 
-    def __init__(self, database: Database | None, *, readonly: bool = True) -> None:
+    def __init__(
+        self, database: Database | None, *, readonly: bool = True, transactional: bool = True
+    ) -> None:
         self._database = database
         self._readonly = readonly
+        self._transactional = transactional
         self._connection: asyncpg.pool.PoolConnectionProxy | None = None
         self._transaction: Transaction | None = None
 
@@ -33,6 +40,9 @@ class RequestSession:
                 raise RuntimeError("this schema has no database configured")
             settings = self._database.settings
             connection = await self._database.pool.acquire(timeout=settings.acquire_timeout)
+            if not self._transactional:
+                self._connection = connection
+                return connection
             try:
                 transaction = connection.transaction(readonly=self._readonly)
                 await transaction.start()
@@ -50,10 +60,11 @@ class RequestSession:
         """
         connection, transaction = self._connection, self._transaction
         self._connection = self._transaction = None
-        if connection is None or transaction is None or self._database is None:
+        if connection is None or self._database is None:
             return
         try:
-            await transaction.rollback()
+            if transaction is not None:
+                await transaction.rollback()
         finally:
             await self._database.pool.release(connection)
 
@@ -68,10 +79,12 @@ class RequestSession:
     ) -> None:
         connection, transaction = self._connection, self._transaction
         self._connection = self._transaction = None
-        if connection is None or transaction is None or self._database is None:
+        if connection is None or self._database is None:
             return
         try:
-            if exc_type is None:
+            if transaction is None:
+                pass
+            elif exc_type is None:
                 await transaction.commit()
             else:
                 await transaction.rollback()

@@ -112,7 +112,9 @@ class Executor:
         if isinstance(coerced, list):
             raise RequestError([format_graphql_error(e, "BAD_USER_INPUT") for e in coerced])
         plan = prepared.plan(self.schema, self.model.queries, self.serializers, coerced.coerced)
-        async with RequestSession(self.database) as session:
+        async with RequestSession(
+            self.database, transactional=not plan.single_statement
+        ) as session:
             repository = QueryRepository(self.model, session)
             return await self._run(prepared, plan, request, coerced, context, repository)
 

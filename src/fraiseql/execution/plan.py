@@ -53,6 +53,18 @@ class OperationPlan:
     roots: list[RootPlan]
     introspection: DocumentNode | None
 
+    @property
+    def single_statement(self) -> bool:
+        """True when the operation runs exactly one SQL statement and no Python resolver."""
+        data_roots = [root for root in self.roots if root.model is not None]
+        return (
+            len(data_roots) == 1
+            and data_roots[0].model is not None
+            and data_roots[0].model.kind != "custom"
+            and data_roots[0].shape is not None
+            and not data_roots[0].shape.has_resolvers
+        )
+
 
 class PreparedDocumentOperation(PreparedOperation):
     """An operation of a valid cached document, with its plans cached by directive variables."""
