@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import OrderedDict
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -13,10 +14,13 @@ from graphql import (
     GraphQLSchema,
     OperationDefinitionNode,
     parse,
+    specified_rules,
     validate,
 )
+from graphql.validation import NoSchemaIntrospectionCustomRule
 
 from fraiseql.execution.errors import format_graphql_error
+from fraiseql.security.limits import QueryLimits, check_cost, check_shape
 
 
 @dataclass(slots=True)
@@ -37,11 +41,20 @@ class DocumentCache:
     """
 
     def __init__(
-        self, schema: GraphQLSchema, *, max_size: int = 1000, max_tokens: int = 2000
+        self,
+        schema: GraphQLSchema,
+        *,
+        max_size: int = 1000,
+        limits: QueryLimits | None = None,
+        root_sizes: Mapping[str, int] | None = None,
     ) -> None:
         self.schema = schema
         self.max_size = max_size
-        self.max_tokens = max_tokens
+        self.limits = limits or QueryLimits()
+        self.root_sizes = dict(root_sizes or {})
+        self.rules = list(specified_rules)
+        if not self.limits.introspection:
+            self.rules.append(NoSchemaIntrospectionCustomRule)
         self._entries: OrderedDict[str, CachedDocument] = OrderedDict()
         self.hits = 0
         self.misses = 0
@@ -61,15 +74,24 @@ class DocumentCache:
         return entry
 
     def _load(self, source: str) -> CachedDocument:
+        limits = self.limits
         try:
-            document = parse(source, max_tokens=self.max_tokens)
+            document = parse(source, max_tokens=limits.max_tokens)
         except GraphQLError as error:
             return CachedDocument(None, [format_graphql_error(error, "GRAPHQL_PARSE_FAILED")])
-        errors = validate(self.schema, document)
+        shape_errors = check_shape(document, limits)
+        if shape_errors:
+            return CachedDocument(document, shape_errors)
+        errors = validate(
+            self.schema, document, self.rules, hide_suggestions=not limits.suggestions
+        )
         if errors:
             return CachedDocument(
                 document, [format_graphql_error(e, "GRAPHQL_VALIDATION_FAILED") for e in errors]
             )
+        cost_errors = check_cost(self.schema, document, limits, self.root_sizes)
+        if cost_errors:
+            return CachedDocument(document, cost_errors)
         entry = CachedDocument(document, [])
         for definition in document.definitions:
             if isinstance(definition, OperationDefinitionNode):

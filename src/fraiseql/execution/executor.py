@@ -31,6 +31,7 @@ from fraiseql.native import active_builder
 from fraiseql.native.builder import PYTHON_BUILDER, Rendered
 from fraiseql.native.projector import NullBubble, Projector, materialize
 from fraiseql.schema.model import SchemaModel
+from fraiseql.security.limits import QueryLimits
 
 logger = logging.getLogger("fraiseql.execution")
 
@@ -50,14 +51,17 @@ class Executor:
         *,
         serializers: Mapping[str, Callable[[Any], Any]],
         document_cache_size: int = 1000,
-        max_tokens: int = 2000,
+        limits: QueryLimits | None = None,
         debug: bool = False,
     ) -> None:
         self.model = model
         self.schema = schema
         self.database = database
         self.serializers = serializers
-        self.documents = DocumentCache(schema, max_size=document_cache_size, max_tokens=max_tokens)
+        root_sizes = {name: root.max_page_size for name, root in model.queries.items()}
+        self.documents = DocumentCache(
+            schema, max_size=document_cache_size, limits=limits, root_sizes=root_sizes
+        )
         self.debug = debug
         self.builder = active_builder()
 

@@ -21,6 +21,7 @@ from fraiseql.native.canonical import OUTPUT_FORMATS
 from fraiseql.schema.builder import DEFAULT_MAX_PAGE_SIZE, DEFAULT_PAGE_SIZE, build_model
 from fraiseql.schema.graphql_types import GraphQLTypeFactory
 from fraiseql.schema.model import SchemaModel
+from fraiseql.security.limits import QueryLimits
 from fraiseql.types.scalars import BUILTIN_SCALARS
 
 
@@ -29,7 +30,9 @@ class Schema:
 
     Nothing is registered globally: two ``Schema`` objects in one process are independent.
     With ``database_url`` (or a :class:`Database`) the schema can execute operations; without
-    one it can still be printed and introspected.
+    one it can still be printed and introspected. ``limits`` (depth, aliases, tokens, cost) are
+    checked before anything runs; ``production=True`` also turns off introspection, "did you
+    mean" suggestions and ``debug``.
     """
 
     def __init__(
@@ -42,7 +45,8 @@ class Schema:
         max_page_size: int = DEFAULT_MAX_PAGE_SIZE,
         default_page_size: int = DEFAULT_PAGE_SIZE,
         document_cache_size: int = 1000,
-        max_tokens: int = 2000,
+        limits: QueryLimits | None = None,
+        production: bool = False,
         debug: bool = False,
     ) -> None:
         self.model: SchemaModel = build_model(
@@ -65,8 +69,8 @@ class Schema:
             database,
             serializers=serializers,
             document_cache_size=document_cache_size,
-            max_tokens=max_tokens,
-            debug=debug,
+            limits=limits or (QueryLimits.production() if production else QueryLimits()),
+            debug=debug and not production,
         )
 
     def print_schema(self) -> str:
