@@ -10,7 +10,7 @@ from typing import Any
 from starlette.requests import Request
 
 import fraiseql
-from examples.blog.schema import QUERIES, TYPES
+from examples.blog.schema import MUTATIONS, QUERIES, TYPES
 
 
 async def context(request: Request) -> dict[str, Any]:
@@ -21,7 +21,11 @@ async def context(request: Request) -> dict[str, Any]:
 def build(database_url: str | None = None) -> Any:
     """The blog app on ``database_url`` (default: ``FRAISEQL_DATABASE_URL``)."""
     return fraiseql.create_app(
-        types=TYPES, queries=QUERIES, database_url=database_url, context_getter=context
+        types=TYPES,
+        queries=QUERIES,
+        mutations=MUTATIONS,
+        database_url=database_url,
+        context_getter=context,
     )
 
 

@@ -48,7 +48,7 @@ logger = logging.getLogger(__name__)
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 DB_DIR = PROJECT_ROOT / "examples" / "blog" / "db"
-SCHEMA_FILES = (DB_DIR / "schema.sql", DB_DIR / "read_models.sql")
+SCHEMA_FILES = (DB_DIR / "schema.sql", DB_DIR / "read_models.sql", DB_DIR / "mutations.sql")
 """The SQL files ``load_schema`` runs, in order."""
 
 READ_MODELS = ("organisation", "user", "post", "comment")

@@ -202,3 +202,52 @@ async def comments(
 
 QUERIES = [post, posts, posts_connection, user, users, organisations, comments]
 TYPES = [Organisation, User, Post, Comment]
+
+
+@fraiseql.input
+class CreatePostInput:
+    """A new post; ``author`` is the user's id or identifier."""
+
+    identifier: str
+    title: str
+    body: str = ""
+    author: str
+    status: PostStatus = PostStatus.DRAFT
+    tags: list[str] | None = None
+    category_path: LTree
+
+
+@fraiseql.input
+class UpdatePostInput:
+    """Changes to a post (given by id or identifier); fields left out stay as they are."""
+
+    post: str
+    title: str | None
+    body: str | None
+    status: PostStatus | None
+    tags: list[str] | None
+
+
+@fraiseql.input
+class DeletePostInput:
+    """The post to delete, by id or identifier."""
+
+    post: str
+
+
+@fraiseql.mutation
+async def create_post(info, input: CreatePostInput) -> Post:
+    """Create a post (calls fn_create_post)."""
+
+
+@fraiseql.mutation
+async def update_post(info, input: UpdatePostInput) -> Post:
+    """Change a post (calls fn_update_post)."""
+
+
+@fraiseql.mutation
+async def delete_post(info, input: DeletePostInput) -> Post:
+    """Delete a post and its comments (calls fn_delete_post)."""
+
+
+MUTATIONS = [create_post, update_post, delete_post]

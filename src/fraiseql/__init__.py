@@ -10,7 +10,7 @@ from fraiseql.execution.errors import FraiseQLError
 from fraiseql.execution.info import Info
 from fraiseql.native import native_info
 from fraiseql.schema.schema import Schema
-from fraiseql.types.decorators import enum, field, interface, query, union
+from fraiseql.types.decorators import enum, field, interface, mutation, query, union
 from fraiseql.types.decorators import input_ as input
 from fraiseql.types.decorators import type_ as type
 from fraiseql.types.generics import Connection, Edge, OrderBy, PageInfo, Where
@@ -32,6 +32,7 @@ __all__ = [
     "field",
     "input",
     "interface",
+    "mutation",
     "native_info",
     "query",
     "scalar",

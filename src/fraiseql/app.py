@@ -17,6 +17,7 @@ def create_app(
     *,
     types: Iterable[type] = (),
     queries: Sequence[Callable[..., Any]] = (),
+    mutations: Sequence[Callable[..., Any]] = (),
     schema: Schema | None = None,
     database_url: str | None = None,
     path: str = "/graphql",
@@ -29,7 +30,7 @@ def create_app(
 ) -> Starlette:
     """Build the ASGI app of a schema: GraphQL at ``path``, the pool opened at startup.
 
-    Give either a ready :class:`Schema` or the ``types``/``queries`` lists (plus
+    Give either a ready :class:`Schema` or the ``types``/``queries``/``mutations`` lists (plus
     ``database_url``, else ``FRAISEQL_DATABASE_URL``) to build one.
     """
     if schema is None:
@@ -39,6 +40,7 @@ def create_app(
         schema = Schema(
             types=types,
             queries=queries,
+            mutations=mutations,
             database_url=settings.dsn,
             debug=debug,
             **schema_options,

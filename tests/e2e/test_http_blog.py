@@ -224,3 +224,18 @@ async def test_ltree_matches_accepts_lquery_and_refuses_the_rest(
         assert "errors" not in payload, payload
     else:
         assert "lquery pattern" in payload["errors"][0]["message"]
+
+
+async def test_get_never_runs_a_mutation(
+    client: httpx.AsyncClient, blog_connection: asyncpg.Connection
+) -> None:
+    before = await blog_connection.fetchval("SELECT count(*) FROM tb_post")
+    response = await client.get(
+        "/graphql",
+        params={
+            "query": 'mutation { deletePost(input: {post: "anything"}) { status } }',
+        },
+    )
+    assert response.status_code == 405
+    assert response.headers["allow"] == "POST"
+    assert await blog_connection.fetchval("SELECT count(*) FROM tb_post") == before

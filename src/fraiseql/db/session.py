@@ -22,7 +22,14 @@ class RequestSession:
     two round trips.
     """
 
-    __slots__ = ("_connection", "_database", "_readonly", "_transaction", "_transactional")
+    __slots__ = (
+        "_connection",
+        "_database",
+        "_readonly",
+        "_rollback",
+        "_transaction",
+        "_transactional",
+    )
 
     def __init__(
         self, database: Database | None, *, readonly: bool = True, transactional: bool = True
@@ -30,8 +37,13 @@ class RequestSession:
         self._database = database
         self._readonly = readonly
         self._transactional = transactional
+        self._rollback = False
         self._connection: asyncpg.pool.PoolConnectionProxy | None = None
         self._transaction: Transaction | None = None
+
+    def mark_rollback(self) -> None:
+        """End the request transaction with ROLLBACK instead of COMMIT (a failed write)."""
+        self._rollback = True
 
     async def connection(self) -> asyncpg.pool.PoolConnectionProxy:
         """The request's connection, inside its transaction."""
@@ -84,7 +96,7 @@ class RequestSession:
         try:
             if transaction is None:
                 pass
-            elif exc_type is None:
+            elif exc_type is None and not self._rollback:
                 await transaction.commit()
             else:
                 await transaction.rollback()

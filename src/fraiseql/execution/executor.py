@@ -14,9 +14,11 @@ from graphql.execution.values import get_argument_values, get_variable_values
 from fraiseql.db.pool import Database
 from fraiseql.db.repository import QueryRepository
 from fraiseql.db.session import RequestSession
+from fraiseql.db.sqlstate import RetryableTransactionError
 from fraiseql.execution.document_cache import DocumentCache
 from fraiseql.execution.errors import FraiseQLError, format_exception, format_graphql_error
 from fraiseql.execution.info import Info
+from fraiseql.execution.mutations import run_mutation
 from fraiseql.execution.outcome import (
     ExecutionResponse,
     GraphQLRequest,
@@ -64,6 +66,7 @@ class Executor:
         )
         self.debug = debug
         self.builder = active_builder()
+        self.mutation_attempts = 3
 
     # -- prepare -------------------------------------------------------------------------------
 
@@ -104,7 +107,8 @@ class Executor:
     ) -> ExecutionResponse:
         """Run a prepared operation; the response is complete JSON bytes."""
         assert isinstance(prepared, PreparedDocumentOperation)
-        if prepared.operation_type != "query":
+        is_mutation = prepared.operation_type == "mutation"
+        if not is_mutation and prepared.operation_type != "query":
             raise _request_error(
                 f"{prepared.operation_type.capitalize()} operations are not supported "
                 "by this schema.",
@@ -115,12 +119,37 @@ class Executor:
         )
         if isinstance(coerced, list):
             raise RequestError([format_graphql_error(e, "BAD_USER_INPUT") for e in coerced])
-        plan = prepared.plan(self.schema, self.model.queries, self.serializers, coerced.coerced)
-        async with RequestSession(
-            self.database, transactional=not plan.single_statement
-        ) as session:
-            repository = QueryRepository(self.model, session)
-            return await self._run(prepared, plan, request, coerced, context, repository)
+        roots = self.model.mutations if is_mutation else self.model.queries
+        plan = prepared.plan(self.schema, roots, self.serializers, coerced.coerced)
+        if not is_mutation:
+            async with RequestSession(
+                self.database, transactional=not plan.single_statement
+            ) as session:
+                repository = QueryRepository(self.model, session)
+                return await self._run(prepared, plan, request, coerced, context, repository)
+        for _attempt in range(self.mutation_attempts):
+            try:
+                async with RequestSession(self.database, readonly=False) as session:
+                    repository = QueryRepository(self.model, session)
+                    return await self._run(prepared, plan, request, coerced, context, repository)
+            except RetryableTransactionError:
+                logger.info("mutation transaction lost a race; running it again")
+        return ExecutionResponse(
+            body=orjson.dumps(
+                {
+                    "errors": [
+                        {
+                            "message": "The database could not complete the mutation because "
+                            "of concurrent changes; try again.",
+                            "extensions": {"code": "TRANSACTION_CONFLICT"},
+                        }
+                    ],
+                    "data": None,
+                }
+            ),
+            has_errors=True,
+            data_is_null=True,
+        )
 
     async def _run(
         self,
@@ -137,13 +166,19 @@ class Executor:
         dumps = orjson.dumps
         for root in plan.roots:
             if root.name == "__typename":
-                value = b'"Query"'
+                value = dumps(plan.root_type_name)
             elif root.model is None:
                 value = dumps(introspected.get(root.key) if introspected else None)
             else:
                 try:
                     value = await self._root_value(
-                        root, variables, context, prepared, repository, errors
+                        root,
+                        variables,
+                        context,
+                        prepared,
+                        repository,
+                        errors,
+                        own_savepoint=plan.mutation_count > 1,
                     )
                 except NullBubble:
                     members = None
@@ -175,6 +210,8 @@ class Executor:
         prepared: PreparedDocumentOperation,
         repository: QueryRepository,
         errors: list[dict[str, Any]],
+        *,
+        own_savepoint: bool = False,
     ) -> Any:
         """The completed value of one root field; field errors go to ``errors``."""
         model, shape, field = root.model, root.shape, root.field
@@ -197,11 +234,18 @@ class Executor:
 
         try:
             arguments = get_argument_values(root.definition, root.nodes[0], variables)
-            if model.kind == "custom":
+            source: Any
+            if model.kind == "mutation":
+                source = await run_mutation(
+                    model, arguments, repository, own_savepoint=own_savepoint
+                )
+            elif model.kind == "custom":
                 source = await resolve_custom(model, arguments, make_info(field, [root.key]))
                 source = materialize(shape, source)
             else:
                 source = await fetch_auto(self.model, model, root, arguments, repository)
+        except RetryableTransactionError:
+            raise
         except (FraiseQLError, GraphQLError) as error:
             errors.append(format_exception(error, path=[root.key], locations=field.locations))
             return self._null_root(shape.nullable)

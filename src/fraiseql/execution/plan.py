@@ -52,6 +52,12 @@ class OperationPlan:
 
     roots: list[RootPlan]
     introspection: DocumentNode | None
+    root_type_name: str = "Query"
+
+    @property
+    def mutation_count(self) -> int:
+        """How many auto mutation fields the operation runs."""
+        return sum(1 for r in self.roots if r.model is not None and r.model.kind == "mutation")
 
     @property
     def single_statement(self) -> bool:
@@ -154,4 +160,4 @@ class PreparedDocumentOperation(PreparedOperation):
                     *self.fragments.values(),
                 )
             )
-        return OperationPlan(plans, introspection)
+        return OperationPlan(plans, introspection, root_type.name)

@@ -40,6 +40,7 @@ _AUTO_ARGUMENTS: dict[RootKind, frozenset[str]] = {
     "one": frozenset({"id", "identifier"}),
     "list": frozenset({"where", "order_by", "limit", "offset"}),
     "connection": frozenset({"where", "order_by", "first", "after", "last", "before"}),
+    "mutation": frozenset(),
     "custom": frozenset(),
 }
 
@@ -236,8 +237,10 @@ class _Builder:
     def root_field(self, function: Callable[..., Any]) -> RootFieldModel:
         definition = get_definition(function)
         if not isinstance(definition, ResolverDefinition):
-            raise SchemaDefinitionError(f"{function!r} is not decorated with @fraiseql.query")
-        where = f"Query.{definition.name}"
+            raise SchemaDefinitionError(
+                f"{function!r} is not decorated with @fraiseql.query or @fraiseql.mutation"
+            )
+        where = f"{definition.operation.capitalize()}.{definition.name}"
         hints = self.hints(function, where)
         if "return" not in hints:
             raise SchemaDefinitionError(f"{where}: a query needs a return annotation")
@@ -246,7 +249,7 @@ class _Builder:
         arguments, info_parameter = self.arguments(function, hints, where, skip_first=False)
         kind, target = self._classify(definition, ref, where)
         allowed = _AUTO_ARGUMENTS[kind]
-        if kind != "custom":
+        if kind not in ("custom", "mutation"):
             unknown = {a.python_name for a in arguments.values()} - allowed
             if unknown:
                 raise SchemaDefinitionError(
@@ -278,6 +281,18 @@ class _Builder:
         if not definition.auto:
             return "custom", None
         named = ref.innermost()
+        if definition.operation == "mutation":
+            if ref.is_list or not isinstance(named, TypeDefinition):
+                raise SchemaDefinitionError(
+                    f"{where}: an auto mutation (empty body) returns the type it writes, "
+                    "one with sql_source; its GraphQL field returns a generated payload"
+                )
+            target = self.add_class(named.cls)
+            if target.definition.sql_source is None or target.definition.id_column is None:
+                raise SchemaDefinitionError(
+                    f"{where}: {target.name} needs a sql_source with an id column to be read back"
+                )
+            return "mutation", target
         if isinstance(named, ConnectionRef):
             if ref.is_list:
                 raise SchemaDefinitionError(f"{where}: a list of connections is not supported")
@@ -308,6 +323,7 @@ def build_model(
     *,
     types: Iterable[type] = (),
     queries: Sequence[Callable[..., Any]] = (),
+    mutations: Sequence[Callable[..., Any]] = (),
     max_page_size: int = DEFAULT_MAX_PAGE_SIZE,
     default_page_size: int = DEFAULT_PAGE_SIZE,
 ) -> SchemaModel:
@@ -327,10 +343,22 @@ def build_model(
         if root.graphql_name in roots:
             raise SchemaDefinitionError(f"two queries are named {root.graphql_name!r}")
         roots[root.graphql_name] = root
+    mutation_roots: dict[str, RootFieldModel] = {}
+    for function in mutations:
+        root = builder.root_field(function)
+        if root.definition.operation != "mutation":
+            raise SchemaDefinitionError(f"{root.graphql_name} is a query, not a mutation")
+        if root.graphql_name in mutation_roots:
+            raise SchemaDefinitionError(f"two mutations are named {root.graphql_name!r}")
+        mutation_roots[root.graphql_name] = root
     while builder.pending:
         builder.resolve_fields(builder.pending.pop(0))
     if not roots:
         raise SchemaDefinitionError("a schema needs at least one query")
     return SchemaModel(
-        types=builder.types, enums=builder.enums, queries=roots, type_by_class=builder.by_class
+        types=builder.types,
+        enums=builder.enums,
+        queries=roots,
+        type_by_class=builder.by_class,
+        mutations=mutation_roots,
     )

@@ -36,7 +36,8 @@ from graphql import (
     Undefined,
 )
 
-from fraiseql.schema.model import FieldModel, SchemaModel, TypeModel
+from fraiseql.schema.inputs import build_input
+from fraiseql.schema.model import FieldModel, RootFieldModel, SchemaModel, TypeModel
 from fraiseql.schema.refs import ConnectionRef, OrderByRef, TypeRef, UnionRef, WhereRef
 from fraiseql.sql.operators import OBJECT_LIST_OPERATORS, OPERATORS_BY_KIND, Operand
 from fraiseql.types.definitions import EnumDefinition, TypeDefinition, get_definition
@@ -45,8 +46,19 @@ from fraiseql.types.scalars import (
     IP_ADDRESS,
     JSON_SCALAR,
     STRING,
+    UUID_SCALAR,
     ScalarDefinition,
 )
+
+MUTATION_STATUSES = {
+    "success": "The write happened.",
+    "noop": "Nothing needed to change.",
+    "not_found": "The entity to change does not exist.",
+    "conflict": "The write conflicts with existing data (a duplicate, a stale version).",
+    "validation_error": "The input is not acceptable; see errors.",
+    "forbidden": "The caller may not do this.",
+}
+"""The closed set of statuses a mutation function may return, with their meaning."""
 
 _SPEC_SCALARS: dict[str, GraphQLScalarType] = {
     "String": GraphQLString,
@@ -288,7 +300,7 @@ class GraphQLTypeFactory:
                 )
                 for name, field in model.fields.items()
             },
-            out_type=lambda values: cls(**values),
+            out_type=lambda values: build_input(cls, model, values),
             description=model.definition.description,
         )
         self.named[model.name] = created
@@ -506,34 +518,104 @@ class GraphQLTypeFactory:
 
     # -- the schema ----------------------------------------------------------------------------
 
+    def _root(self, root: RootFieldModel) -> GraphQLField:
+        output = (
+            GraphQLNonNull(self.payload(root))
+            if root.kind == "mutation"
+            else self.output(root.type_ref)
+        )
+        return GraphQLField(
+            output,
+            args={
+                arg_name: GraphQLArgument(
+                    self.input(argument.type_ref),
+                    default_value=argument.default if argument.has_default else Undefined,
+                    out_name=argument.python_name,
+                )
+                for arg_name, argument in root.arguments.items()
+            },
+            description=root.definition.description,
+            deprecation_reason=root.definition.deprecation_reason,
+        )
+
+    def mutation_status(self) -> GraphQLEnumType:
+        """The shared ``MutationStatus`` enum (the contract's closed set of statuses)."""
+        existing = self.named.get("MutationStatus")
+        if isinstance(existing, GraphQLEnumType):
+            return existing
+        created = GraphQLEnumType(
+            "MutationStatus",
+            {
+                status.upper(): GraphQLEnumValue(status, description=text)
+                for status, text in MUTATION_STATUSES.items()
+            },
+            description="How a mutation ended.",
+        )
+        self.named["MutationStatus"] = created
+        return created
+
+    def field_error(self) -> GraphQLObjectType:
+        """The shared ``FieldError`` type of mutation payloads."""
+        existing = self.named.get("FieldError")
+        if isinstance(existing, GraphQLObjectType):
+            return existing
+        created = GraphQLObjectType(
+            "FieldError",
+            {
+                "field": GraphQLField(GraphQLString, **_reads("field")),
+                "message": GraphQLField(GraphQLNonNull(GraphQLString), **_reads("message")),
+                "code": GraphQLField(GraphQLNonNull(GraphQLString), **_reads("code")),
+            },
+            description="A problem with one input field (``field`` is null for the whole input).",
+        )
+        self.named["FieldError"] = created
+        return created
+
+    def payload(self, root: RootFieldModel) -> GraphQLObjectType:
+        """The generated ``<Mutation>Payload`` of an auto mutation."""
+        name = root.graphql_name[:1].upper() + root.graphql_name[1:] + "Payload"
+        existing = self.named.get(name)
+        if isinstance(existing, GraphQLObjectType):
+            return existing
+        target = root.target
+        assert target is not None
+        entity_field = target.name[:1].lower() + target.name[1:]
+        created = GraphQLObjectType(
+            name,
+            lambda: {
+                "status": GraphQLField(GraphQLNonNull(self.mutation_status()), **_reads("status")),
+                "message": GraphQLField(GraphQLString, **_reads("message")),
+                "id": GraphQLField(self.scalar(UUID_SCALAR), **_reads("id")),
+                entity_field: GraphQLField(self.object_or_interface(target), **_reads("entity")),
+                "errors": GraphQLField(
+                    GraphQLNonNull(GraphQLList(GraphQLNonNull(self.field_error()))),
+                    **_reads("errors"),
+                ),
+            },
+            description=f"What {root.graphql_name} did: its status, errors and the {target.name}.",
+        )
+        self.named[name] = created
+        return created
+
     def schema(self) -> GraphQLSchema:
         """The complete graphql-core schema."""
         query = GraphQLObjectType(
             "Query",
-            lambda: {
-                name: GraphQLField(
-                    self.output(root.type_ref),
-                    args={
-                        arg_name: GraphQLArgument(
-                            self.input(argument.type_ref),
-                            default_value=argument.default if argument.has_default else Undefined,
-                            out_name=argument.python_name,
-                        )
-                        for arg_name, argument in root.arguments.items()
-                    },
-                    description=root.definition.description,
-                    deprecation_reason=root.definition.deprecation_reason,
-                )
-                for name, root in self.model.queries.items()
-            },
+            lambda: {name: self._root(root) for name, root in self.model.queries.items()},
         )
+        mutation = None
+        if self.model.mutations:
+            mutation = GraphQLObjectType(
+                "Mutation",
+                lambda: {name: self._root(root) for name, root in self.model.mutations.items()},
+            )
         extra: list[GraphQLNamedType] = [
             self.object_or_interface(m)
             for m in self.model.types.values()
             if m.definition.kind != "input"
         ]
         extra += [self.enum(e) for e in self.model.enums.values()]
-        return GraphQLSchema(query=query, types=extra)
+        return GraphQLSchema(query=query, mutation=mutation, types=extra)
 
 
 def build_graphql_schema(model: SchemaModel) -> GraphQLSchema:

@@ -13,7 +13,7 @@ from typing import Any, Literal
 from fraiseql.schema.refs import TypeRef
 from fraiseql.types.definitions import EnumDefinition, ResolverDefinition, TypeDefinition
 
-RootKind = Literal["one", "list", "connection", "custom"]
+RootKind = Literal["one", "list", "connection", "mutation", "custom"]
 
 
 @dataclass(slots=True)
@@ -80,7 +80,8 @@ class RootFieldModel:
     """A root field (``Query.posts``) and how it is answered.
 
     ``kind`` is ``one``/``list``/``connection`` for auto fields answered by one SQL statement
-    against ``target``'s read model, and ``custom`` for Python resolvers.
+    against ``target``'s read model, ``mutation`` for auto mutations (a PostgreSQL function,
+    then ``target`` read back), and ``custom`` for Python resolvers.
     """
 
     definition: ResolverDefinition
@@ -103,3 +104,4 @@ class SchemaModel:
     enums: dict[str, EnumDefinition]
     queries: dict[str, RootFieldModel]
     type_by_class: dict[type, TypeModel]
+    mutations: dict[str, RootFieldModel] = field(default_factory=dict)

@@ -40,6 +40,7 @@ class Schema:
         *,
         types: Iterable[type] = (),
         queries: Sequence[Callable[..., Any]] = (),
+        mutations: Sequence[Callable[..., Any]] = (),
         database_url: str | None = None,
         database: Database | None = None,
         max_page_size: int = DEFAULT_MAX_PAGE_SIZE,
@@ -52,6 +53,7 @@ class Schema:
         self.model: SchemaModel = build_model(
             types=types,
             queries=queries,
+            mutations=mutations,
             max_page_size=max_page_size,
             default_page_size=default_page_size,
         )

@@ -315,3 +315,52 @@ def query(
         return target
 
     return wrap if function is None else wrap(function)
+
+
+@overload
+def mutation(function: F, /) -> F: ...
+@overload
+def mutation(
+    *,
+    name: str | None = None,
+    description: str | None = None,
+    deprecation_reason: str | None = None,
+    sql_function: str | None = None,
+) -> Callable[[F], F]: ...
+
+
+def mutation(
+    function: F | None = None,
+    /,
+    *,
+    name: str | None = None,
+    description: str | None = None,
+    deprecation_reason: str | None = None,
+    sql_function: str | None = None,
+) -> F | Callable[[F], F]:
+    """Declare a root mutation field.
+
+    With an empty body (``...``) the mutation calls one PostgreSQL function (``sql_function``,
+    default ``fn_<function name>``) with its arguments as JSONB, in the request transaction; the
+    function returns a ``fraiseql_mutation_result`` and the entity it names is read back through
+    the query path. The GraphQL field returns ``<Name>Payload`` (status, message, errors and the
+    entity). With a body, the function is a custom resolver ``(info, **arguments)``.
+    """
+
+    def wrap(target: F) -> F:
+        setattr(
+            target,
+            DEFINITION_ATTR,
+            ResolverDefinition(
+                function=target,
+                operation="mutation",
+                name=name or to_camel_case(target.__name__),
+                description=description if description is not None else inspect.getdoc(target),
+                deprecation_reason=deprecation_reason,
+                auto=has_empty_body(target),
+                sql_function=sql_function or f"fn_{target.__name__}",
+            ),
+        )
+        return target
+
+    return wrap if function is None else wrap(function)

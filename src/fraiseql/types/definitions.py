@@ -82,10 +82,11 @@ class UnionDefinition:
 
 @dataclass(slots=True)
 class ResolverDefinition:
-    """A root field: a function decorated with ``@fraiseql.query`` (later ``mutation``).
+    """A root field: a function decorated with ``@fraiseql.query`` or ``@fraiseql.mutation``.
 
-    ``auto`` is true when the function body is empty (``...``): FraiseQL then answers the field
-    from the return type's ``sql_source`` with one SQL statement.
+    ``auto`` is true when the function body is empty (``...``): FraiseQL then answers a query
+    from the return type's ``sql_source`` with one SQL statement, and a mutation by calling the
+    PostgreSQL function ``sql_function`` (default ``fn_<python name>``).
     """
 
     function: Callable[..., Any]
@@ -96,6 +97,7 @@ class ResolverDefinition:
     auto: bool
     max_page_size: int | None = None
     default_page_size: int | None = None
+    sql_function: str | None = None
 
 
 def get_definition(obj: object) -> Any:

@@ -1,0 +1,78 @@
+"""Answering an auto mutation: one function call, then the entity read through the query path.
+
+A failed mutation leaves no write behind: the request transaction (or, when the operation has
+several mutation fields, the field's savepoint) is rolled back whenever the function reports
+anything but ``success``/``noop`` or raises.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import asyncpg
+import orjson
+
+from fraiseql.db.commands import CommandRepository
+from fraiseql.db.repository import QueryRepository
+from fraiseql.db.sqlstate import map_database_error
+from fraiseql.schema.model import RootFieldModel
+from fraiseql.sql.select import select_one
+
+
+async def run_mutation(
+    root: RootFieldModel,
+    arguments: dict[str, Any],
+    repository: QueryRepository,
+    *,
+    own_savepoint: bool,
+) -> dict[str, Any]:
+    """The payload source of one auto mutation: status, message, id, entity, errors."""
+    target = root.target
+    function = root.definition.sql_function
+    assert target is not None and function is not None
+    session = repository.session
+    connection = await session.connection()
+    savepoint = connection.transaction() if own_savepoint else None
+    if savepoint is not None:
+        await savepoint.start()
+
+    async def undo() -> None:
+        if savepoint is not None:
+            await savepoint.rollback()
+        else:
+            session.mark_rollback()
+
+    try:
+        outcome = await CommandRepository(session).call(function, arguments)
+    except asyncpg.PostgresError as error:
+        mapped = map_database_error(error)  # raises RetryableTransactionError for retries
+        await undo()
+        if mapped is None:
+            raise
+        return {
+            "status": mapped.status,
+            "message": mapped.message,
+            "id": None,
+            "entity": None,
+            "errors": mapped.errors,
+        }
+    except BaseException:
+        await undo()
+        raise
+    if not outcome.succeeded:
+        await undo()
+        entity = None
+    else:
+        if savepoint is not None:
+            await savepoint.commit()
+        entity = None
+        if outcome.id is not None:
+            text = await repository.fetch_value(select_one(target, "id", str(outcome.id)))
+            entity = None if text is None else orjson.loads(text)
+    return {
+        "status": outcome.status,
+        "message": outcome.message,
+        "id": str(outcome.id) if outcome.id is not None else None,
+        "entity": entity,
+        "errors": outcome.errors,
+    }
