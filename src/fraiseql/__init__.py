@@ -10,6 +10,8 @@ from fraiseql.execution.errors import FraiseQLError
 from fraiseql.execution.info import Info
 from fraiseql.native import native_info
 from fraiseql.schema.schema import Schema
+from fraiseql.security.claims import SessionSettings
+from fraiseql.security.limits import QueryLimits
 from fraiseql.types.decorators import enum, field, interface, mutation, query, union
 from fraiseql.types.decorators import input_ as input
 from fraiseql.types.decorators import type_ as type
@@ -23,9 +25,11 @@ __all__ = [
     "Info",
     "OrderBy",
     "PageInfo",
+    "QueryLimits",
     "QueryRepository",
     "ScalarError",
     "Schema",
+    "SessionSettings",
     "Where",
     "create_app",
     "enum",

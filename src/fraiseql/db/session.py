@@ -8,6 +8,7 @@ import asyncpg
 from asyncpg.transaction import Transaction
 
 from fraiseql.db.pool import Database
+from fraiseql.security.claims import set_config_statement
 
 
 class RequestSession:
@@ -19,7 +20,8 @@ class RequestSession:
 
     ``transactional=False`` is for a request that runs exactly one read statement: a single
     statement is atomic and sees one snapshot on its own, so BEGIN and COMMIT would only add
-    two round trips.
+    two round trips. ``settings`` (claims, role, timeout) are set transaction-locally right
+    after BEGIN, in one statement; a session with settings is always transactional.
     """
 
     __slots__ = (
@@ -27,16 +29,23 @@ class RequestSession:
         "_database",
         "_readonly",
         "_rollback",
+        "_settings",
         "_transaction",
         "_transactional",
     )
 
     def __init__(
-        self, database: Database | None, *, readonly: bool = True, transactional: bool = True
+        self,
+        database: Database | None,
+        *,
+        readonly: bool = True,
+        transactional: bool = True,
+        settings: list[tuple[str, str]] | None = None,
     ) -> None:
         self._database = database
         self._readonly = readonly
-        self._transactional = transactional
+        self._settings = settings or []
+        self._transactional = transactional or bool(self._settings)
         self._rollback = False
         self._connection: asyncpg.pool.PoolConnectionProxy | None = None
         self._transaction: Transaction | None = None
@@ -58,6 +67,9 @@ class RequestSession:
             try:
                 transaction = connection.transaction(readonly=self._readonly)
                 await transaction.start()
+                if self._settings:
+                    sql, params = set_config_statement(self._settings)
+                    await connection.execute(sql, *params)
             except BaseException:
                 await self._database.pool.release(connection)
                 raise

@@ -33,6 +33,7 @@ from fraiseql.native import active_builder
 from fraiseql.native.builder import PYTHON_BUILDER, Rendered
 from fraiseql.native.projector import NullBubble, Projector, materialize
 from fraiseql.schema.model import SchemaModel
+from fraiseql.security.claims import ClaimsError, SessionSettings
 from fraiseql.security.limits import QueryLimits
 
 logger = logging.getLogger("fraiseql.execution")
@@ -54,6 +55,7 @@ class Executor:
         serializers: Mapping[str, Callable[[Any], Any]],
         document_cache_size: int = 1000,
         limits: QueryLimits | None = None,
+        session_settings: SessionSettings | None = None,
         debug: bool = False,
     ) -> None:
         self.model = model
@@ -67,6 +69,7 @@ class Executor:
         self.debug = debug
         self.builder = active_builder()
         self.mutation_attempts = 3
+        self.session_settings = session_settings
 
     # -- prepare -------------------------------------------------------------------------------
 
@@ -121,15 +124,23 @@ class Executor:
             raise RequestError([format_graphql_error(e, "BAD_USER_INPUT") for e in coerced])
         roots = self.model.mutations if is_mutation else self.model.queries
         plan = prepared.plan(self.schema, roots, self.serializers, coerced.coerced)
+        settings = None
+        if self.session_settings is not None:
+            try:
+                settings = self.session_settings.settings_for(context)
+            except ClaimsError as error:
+                raise _request_error(str(error), "INVALID_CLAIMS") from None
         if not is_mutation:
             async with RequestSession(
-                self.database, transactional=not plan.single_statement
+                self.database, transactional=not plan.single_statement, settings=settings
             ) as session:
                 repository = QueryRepository(self.model, session)
                 return await self._run(prepared, plan, request, coerced, context, repository)
         for _attempt in range(self.mutation_attempts):
             try:
-                async with RequestSession(self.database, readonly=False) as session:
+                async with RequestSession(
+                    self.database, readonly=False, settings=settings
+                ) as session:
                     repository = QueryRepository(self.model, session)
                     return await self._run(prepared, plan, request, coerced, context, repository)
             except RetryableTransactionError:

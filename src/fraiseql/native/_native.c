@@ -327,9 +327,12 @@ render_rows(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
         return NULL;
     }
     const Node *root = ((PlanObject *)args[0])->root;
-    if (root->kind != N_LIST) {
-        PyErr_SetString(PyExc_ValueError, "render_rows needs a list plan");
-        return NULL;
+    /*
+     * Python decides for a plan that is not a list (it reports the error), and for rows that
+     * are not a list or tuple: iterating them here would consume an iterator Python then needs.
+     */
+    if (root->kind != N_LIST || !(PyList_CheckExact(args[1]) || PyTuple_CheckExact(args[1]))) {
+        Py_RETURN_NONE;
     }
     PyObject *rows = PySequence_Fast(args[1], "rows must be a sequence");
     if (rows == NULL) {
@@ -345,12 +348,8 @@ render_rows(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
             status = RS_NOMEM;
             break;
         }
-        if (items[i] == Py_None) {
-            status = root->item->nullable ? (fq_buf_write(&r.out, "null", 4) < 0 ? RS_NOMEM : RS_OK)
-                                          : RS_GIVEUP;
-        } else {
-            status = render_text(&r, root->item, items[i]);
-        }
+        /* a None row (SQL NULL) is not JSON text: Python decides (orjson.loads rejects it) */
+        status = render_text(&r, root->item, items[i]);
     }
     if (status == RS_OK && fq_buf_write(&r.out, "]", 1) < 0) {
         status = RS_NOMEM;

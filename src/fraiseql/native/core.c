@@ -626,11 +626,22 @@ keys_equal(const Render *r, const Token *a, const Token *b)
            memcmp(r->parser.s + a->start, r->parser.s + b->start, (size_t)n) == 0;
 }
 
+/*
+ * Output nesting the renderer writes; deeper values go to Python. Well below MAX_DEPTH on
+ * purpose: the Python builder must never fail on what the C core renders, and it does fail on
+ * deep values (orjson.dumps stops at 255 levels; the projector and the JSON scalar's encoder
+ * recurse two or three interpreter frames per level, against a recursion limit of 1000).
+ */
+#define MAX_RENDER_DEPTH 128
+
 /* A JSON value re-written canonically; objects with escaped or duplicate keys go to Python. */
 static int
-write_json(Render *r, ptrdiff_t index)
+write_json(Render *r, ptrdiff_t index, int depth)
 {
     const Token *t = &r->parser.tokens[index];
+    if ((t->type == T_ARRAY || t->type == T_OBJECT) && depth >= MAX_RENDER_DEPTH) {
+        return RS_GIVEUP;
+    }
     switch (t->type) {
     case T_NULL: return buf_write(&r->out, "null", 4) < 0 ? RS_NOMEM : RS_OK;
     case T_TRUE: return buf_write(&r->out, "true", 4) < 0 ? RS_NOMEM : RS_OK;
@@ -646,7 +657,7 @@ write_json(Render *r, ptrdiff_t index)
             if (i > 0 && buf_char(&r->out, ',') < 0) {
                 return RS_NOMEM;
             }
-            int status = write_json(r, child);
+            int status = write_json(r, child, depth + 1);
             if (status != RS_OK) {
                 return status;
             }
@@ -687,7 +698,7 @@ write_json(Render *r, ptrdiff_t index)
             if (buf_char(&r->out, ':') < 0) {
                 return RS_NOMEM;
             }
-            status = write_json(r, keys[i] + 1);
+            status = write_json(r, keys[i] + 1, depth + 1);
             if (status != RS_OK) {
                 return status;
             }
@@ -716,11 +727,16 @@ is_canonical_uuid(const unsigned char *s, ptrdiff_t n)
     return 1;
 }
 
-/* A plain decimal string that str(Decimal(s)) leaves unchanged: -?(0|[1-9][0-9]*)(.[0-9]+)? */
+/*
+ * A plain decimal string that str(Decimal(s)) leaves unchanged: -?(0|[1-9][0-9]*)(.[0-9]+)?,
+ * except "0.<6 or more zeros>..." whose adjusted exponent is below -6: str() writes those in
+ * exponent form ("0.0000001" -> "1E-7", "0.0000000" -> "0E-7").
+ */
 static int
 is_plain_decimal(const unsigned char *s, ptrdiff_t n)
 {
     ptrdiff_t i = 0;
+    int zero_integer = 0;
     if (i < n && s[i] == '-') {
         i++;
     }
@@ -728,6 +744,7 @@ is_plain_decimal(const unsigned char *s, ptrdiff_t n)
         return 0;
     }
     if (s[i] == '0') {
+        zero_integer = 1;
         i++;
     } else if (s[i] >= '1' && s[i] <= '9') {
         while (i < n && s[i] >= '0' && s[i] <= '9') {
@@ -741,17 +758,27 @@ is_plain_decimal(const unsigned char *s, ptrdiff_t n)
         if (i >= n) {
             return 0;
         }
+        ptrdiff_t zeros = 0; /* leading zeros of the fraction */
+        while (i < n && s[i] == '0') {
+            zeros++;
+            i++;
+        }
+        int all_zero = (i >= n || s[i] < '0' || s[i] > '9');
         while (i < n && s[i] >= '0' && s[i] <= '9') {
             i++;
+        }
+        /* adjusted exponent of 0.<zeros>d...: -(zeros + 1); of 0.<zeros>: -zeros */
+        if (zero_integer && (all_zero ? zeros > 6 : zeros > 5)) {
+            return 0;
         }
     }
     return i == n && n <= 1000;
 }
 
-static int write_node(Render *r, const Node *node, ptrdiff_t index);
+static int write_node(Render *r, const Node *node, ptrdiff_t index, int depth);
 
 static int
-write_leaf(Render *r, const Node *node, const Token *t)
+write_leaf(Render *r, const Node *node, const Token *t, int depth)
 {
     Buffer *b = &r->out;
     const unsigned char *s = r->parser.s;
@@ -769,6 +796,9 @@ write_leaf(Render *r, const Node *node, const Token *t)
     case L_FLOAT:
         if (t->type != T_NUMBER || double_value(r, t, &dv) < 0) {
             return RS_GIVEUP;
+        }
+        if ((t->flags & F_INTEGER) && dv == 0.0) {
+            dv = 0.0; /* "-0" is the integer 0: float(0) is 0.0, not -0.0 */
         }
         return write_float(b, dv);
     case L_BOOLEAN:
@@ -813,12 +843,13 @@ write_leaf(Render *r, const Node *node, const Token *t)
         }
         return RS_GIVEUP;
     case L_JSON:
-        return write_json(r, t - r->parser.tokens);
+        return write_json(r, t - r->parser.tokens, depth);
     case L_ENUM:
         if (t->type != T_STRING || (t->flags & F_ESCAPED)) {
             return RS_GIVEUP;
         }
-        for (ptrdiff_t i = 0; i < node->nenum; i++) {
+        /* from the end: when names share a stored value, the Python serializer keeps the last */
+        for (ptrdiff_t i = node->nenum - 1; i >= 0; i--) {
             const EnumEntry *e = &node->enums[i];
             if (e->stored_len == t->end - t->start &&
                 memcmp(e->stored, s + t->start, (size_t)e->stored_len) == 0) {
@@ -852,7 +883,7 @@ find_member(const Render *r, ptrdiff_t object, const char *key, ptrdiff_t key_le
 }
 
 static int
-write_object(Render *r, const Node *node, ptrdiff_t index)
+write_object(Render *r, const Node *node, ptrdiff_t index, int depth)
 {
     const Token *t = &r->parser.tokens[index];
     if (t->type != T_OBJECT) {
@@ -887,7 +918,7 @@ write_object(Render *r, const Node *node, ptrdiff_t index)
             }
             status = buf_write(&r->out, "null", 4) < 0 ? RS_NOMEM : RS_OK;
         } else {
-            status = write_node(r, field->node, value);
+            status = write_node(r, field->node, value, depth + 1);
         }
         if (status != RS_OK) {
             return status;
@@ -897,7 +928,7 @@ write_object(Render *r, const Node *node, ptrdiff_t index)
 }
 
 static int
-write_node(Render *r, const Node *node, ptrdiff_t index)
+write_node(Render *r, const Node *node, ptrdiff_t index, int depth)
 {
     const Token *t = &r->parser.tokens[index];
     if (t->type == T_NULL) {
@@ -907,10 +938,13 @@ write_node(Render *r, const Node *node, ptrdiff_t index)
         return buf_write(&r->out, "null", 4) < 0 ? RS_NOMEM : RS_OK;
     }
     if (node->kind == N_LEAF) {
-        return write_leaf(r, node, t);
+        return write_leaf(r, node, t, depth);
+    }
+    if (depth >= MAX_RENDER_DEPTH) {
+        return RS_GIVEUP; /* an object or a list nested too deep (see MAX_RENDER_DEPTH) */
     }
     if (node->kind == N_OBJECT) {
-        return write_object(r, node, index);
+        return write_object(r, node, index, depth);
     }
     /* N_LIST */
     if (t->type != T_ARRAY) {
@@ -924,7 +958,7 @@ write_node(Render *r, const Node *node, ptrdiff_t index)
         if (i > 0 && buf_char(&r->out, ',') < 0) {
             return RS_NOMEM;
         }
-        int status = write_node(r, node->item, child);
+        int status = write_node(r, node->item, child, depth + 1);
         if (status != RS_OK) {
             return status;
         }
@@ -943,7 +977,7 @@ fq_render_text(Render *r, const Node *node, const char *text, ptrdiff_t len)
     if (status > 0) {
         return RS_GIVEUP;
     }
-    return write_node(r, node, 0);
+    return write_node(r, node, 0, 0);
 }
 
 int

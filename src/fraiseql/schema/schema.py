@@ -21,6 +21,7 @@ from fraiseql.native.canonical import OUTPUT_FORMATS
 from fraiseql.schema.builder import DEFAULT_MAX_PAGE_SIZE, DEFAULT_PAGE_SIZE, build_model
 from fraiseql.schema.graphql_types import GraphQLTypeFactory
 from fraiseql.schema.model import SchemaModel
+from fraiseql.security.claims import SessionSettings
 from fraiseql.security.limits import QueryLimits
 from fraiseql.types.scalars import BUILTIN_SCALARS
 
@@ -32,7 +33,8 @@ class Schema:
     With ``database_url`` (or a :class:`Database`) the schema can execute operations; without
     one it can still be printed and introspected. ``limits`` (depth, aliases, tokens, cost) are
     checked before anything runs; ``production=True`` also turns off introspection, "did you
-    mean" suggestions and ``debug``.
+    mean" suggestions and ``debug``. ``session`` sets tenant claims, the role and the statement
+    timeout in every request transaction (see :class:`SessionSettings`).
     """
 
     def __init__(
@@ -47,6 +49,7 @@ class Schema:
         default_page_size: int = DEFAULT_PAGE_SIZE,
         document_cache_size: int = 1000,
         limits: QueryLimits | None = None,
+        session: SessionSettings | None = None,
         production: bool = False,
         debug: bool = False,
     ) -> None:
@@ -72,6 +75,7 @@ class Schema:
             serializers=serializers,
             document_cache_size=document_cache_size,
             limits=limits or (QueryLimits.production() if production else QueryLimits()),
+            session_settings=session,
             debug=debug and not production,
         )
 

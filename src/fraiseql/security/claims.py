@@ -1,0 +1,67 @@
+"""Per-request database settings: tenant claims, the role, the statement timeout.
+
+They are set with ``set_config(name, value, true)`` inside the request transaction, in one
+statement, on every path (queries, mutations, custom resolvers): a transaction-local setting
+ends with the transaction, so nothing carries over to the next user of a pooled connection.
+Row-level-security policies read them with ``current_setting('app.tenant_id', true)``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+ClaimsGetter = Callable[[dict[str, Any]], Mapping[str, Any]]
+"""Builds the claims of a request from its context: ``{"app.tenant_id": ..., ...}``."""
+
+_SETTING = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\.[A-Za-z_][A-Za-z0-9_.]*")
+
+
+class ClaimsError(ValueError):
+    """A claims getter returned something that cannot be a database setting."""
+
+
+@dataclass(frozen=True, slots=True)
+class SessionSettings:
+    """What every request transaction starts with.
+
+    ``claims`` maps the request context to custom settings (names need a dot, such as
+    ``app.tenant_id``; ``None`` values become empty strings). ``role`` is the database role the
+    request runs as (``SET LOCAL ROLE``); it should own nothing, not be a superuser and not have
+    BYPASSRLS. ``statement_timeout_ms`` bounds every statement of the request.
+    """
+
+    claims: ClaimsGetter | None = None
+    role: str | None = None
+    statement_timeout_ms: int | None = None
+
+    def settings_for(self, context: dict[str, Any]) -> list[tuple[str, str]]:
+        """The ``(name, value)`` pairs to set for a request with ``context``."""
+        pairs: list[tuple[str, str]] = []
+        if self.role is not None:
+            pairs.append(("role", self.role))
+        if self.statement_timeout_ms is not None:
+            pairs.append(("statement_timeout", str(int(self.statement_timeout_ms))))
+        if self.claims is not None:
+            for name, value in self.claims(context).items():
+                if not isinstance(name, str) or not _SETTING.fullmatch(name):
+                    raise ClaimsError(
+                        f"claim names must look like 'app.tenant_id' (with a dot), not {name!r}"
+                    )
+                text = "" if value is None else str(value)
+                if "\x00" in text:
+                    raise ClaimsError(f"the value of claim {name!r} contains a NUL byte")
+                pairs.append((name, text))
+        return pairs
+
+
+def set_config_statement(pairs: list[tuple[str, str]]) -> tuple[str, list[str]]:
+    """One ``SELECT set_config($1, $2, true), ...`` statement and its parameters."""
+    calls = []
+    params: list[str] = []
+    for name, value in pairs:
+        params += [name, value]
+        calls.append(f"set_config(${len(params) - 1}::text, ${len(params)}::text, true)")
+    return "SELECT " + ", ".join(calls), params

@@ -1,0 +1,188 @@
+"""Tenant claims in every request transaction, enforced by row-level security; nothing leaks."""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+from collections.abc import AsyncIterator
+from typing import Any
+
+import asyncpg
+import pytest
+from examples.blog.database import load_schema, seed
+from examples.blog.schema import MUTATIONS, QUERIES, TYPES, Post
+from tests.conftest import temporary_database
+
+import fraiseql
+from fraiseql import Info, Schema, SessionSettings
+from fraiseql.db.pool import Database, PoolSettings
+
+
+@fraiseql.query
+async def current_tenant(info: Info) -> str | None:
+    """What the database sees as the tenant of this request (a custom resolver's path)."""
+    connection = await info.repository.session.connection()
+    value = await connection.fetchval("SELECT current_setting('app.tenant_id', true)")
+    return value or None
+
+
+@fraiseql.input
+class WhoInput:
+    note: str
+
+
+@fraiseql.mutation(sql_function="fn_test_whoami")
+async def whoami(info, input: WhoInput) -> Post:
+    """A mutation that reports the claims and the role it ran with."""
+
+
+RLS = """
+ALTER TABLE {table} ENABLE ROW LEVEL SECURITY;
+ALTER TABLE {table} FORCE ROW LEVEL SECURITY;
+CREATE POLICY tenant_isolation ON {table}
+    USING (tenant_id = nullif(current_setting('app.tenant_id', true), '')::uuid);
+"""
+
+
+@pytest.fixture(scope="module")
+async def tenant_database(server_dsn: str) -> AsyncIterator[tuple[str, str]]:
+    role = f"fraiseql_reader_{secrets.token_hex(4)}"
+    async with temporary_database(server_dsn) as dsn:
+        await load_schema(dsn)
+        await seed(dsn, organisations=3, users=30, posts=240, comments_per_post=1)
+        connection = await asyncpg.connect(dsn)
+        try:
+            await connection.execute(f'CREATE ROLE "{role}" NOLOGIN NOSUPERUSER NOBYPASSRLS')
+            await connection.execute(f'GRANT USAGE ON SCHEMA public TO "{role}"')
+            await connection.execute(f'GRANT SELECT ON ALL TABLES IN SCHEMA public TO "{role}"')
+            for table in ("tv_post", "tv_user", "tv_comment"):
+                await connection.execute(RLS.format(table=table))
+            await connection.execute(
+                """CREATE FUNCTION fn_test_whoami(input jsonb) RETURNS fraiseql_mutation_result
+                   LANGUAGE sql AS $$ SELECT ROW('noop', NULL,
+                       current_setting('app.tenant_id', true) || '/' || current_user,
+                       NULL)::fraiseql_mutation_result $$"""
+            )
+            await connection.execute(f'GRANT EXECUTE ON FUNCTION fn_test_whoami(jsonb) TO "{role}"')
+        finally:
+            await connection.close()
+        yield dsn, role
+    admin = await asyncpg.connect(server_dsn)
+    try:
+        await admin.execute(f'DROP ROLE IF EXISTS "{role}"')
+    finally:
+        await admin.close()
+
+
+@pytest.fixture(scope="module")
+async def tenants(tenant_database: tuple[str, str]) -> dict[str, set[str]]:
+    connection = await asyncpg.connect(tenant_database[0])
+    try:
+        rows = await connection.fetch("SELECT tenant_id::text, id::text FROM tv_post")
+    finally:
+        await connection.close()
+    posts: dict[str, set[str]] = {}
+    for row in rows:
+        posts.setdefault(row["tenant_id"], set()).add(row["id"])
+    assert len(posts) >= 2
+    return posts
+
+
+@pytest.fixture(scope="module")
+async def schema(tenant_database: tuple[str, str]) -> AsyncIterator[Schema]:
+    dsn, role = tenant_database
+    settings = SessionSettings(
+        role=role,
+        claims=lambda context: {"app.tenant_id": context.get("tenant")},
+        statement_timeout_ms=5000,
+    )
+    database = Database(PoolSettings(dsn=dsn, min_size=2, max_size=2))
+    schema = Schema(
+        types=TYPES,
+        queries=[*QUERIES, current_tenant],
+        mutations=[*MUTATIONS, whoami],
+        database=database,
+        session=settings,
+    )
+    await schema.open()
+    yield schema
+    await schema.close()
+
+
+async def _post_ids(schema: Schema, tenant: str | None) -> set[str]:
+    result = await schema.run("{ posts(limit: 100) { id } }", context={"tenant": tenant})
+    assert "errors" not in result, result
+    return {post["id"] for post in result["data"]["posts"]}
+
+
+async def test_each_tenant_sees_only_its_rows(schema: Schema, tenants: dict[str, set[str]]) -> None:
+    for tenant, ids in tenants.items():
+        seen = await _post_ids(schema, tenant)
+        assert seen
+        assert seen <= ids
+    assert await _post_ids(schema, None) == set()
+
+
+async def test_claims_reach_custom_resolvers_and_mutations(
+    schema: Schema, tenants: dict[str, set[str]], tenant_database: tuple[str, str]
+) -> None:
+    tenant = next(iter(tenants))
+    result = await schema.run("{ currentTenant }", context={"tenant": tenant})
+    assert result == {"data": {"currentTenant": tenant}}
+    result = await schema.run(
+        'mutation { whoami(input: {note: "x"}) { status message } }', context={"tenant": tenant}
+    )
+    assert result["data"]["whoami"] == {
+        "status": "NOOP",
+        "message": f"{tenant}/{tenant_database[1]}",
+    }
+
+
+async def test_thousands_of_interleaved_requests_never_leak(
+    schema: Schema, tenants: dict[str, set[str]]
+) -> None:
+    """Two tenants and anonymous requests interleaved over a pool of two connections."""
+    names: list[str | None] = [*sorted(tenants)[:2], None]
+    outcomes: list[tuple[str | None, set[str], str | None]] = []
+
+    async def one(tenant: str | None) -> None:
+        ids = await _post_ids(schema, tenant)
+        claim = (await schema.run("{ currentTenant }", context={"tenant": tenant}))["data"]
+        outcomes.append((tenant, ids, claim["currentTenant"]))
+
+    for batch in range(60):
+        await asyncio.gather(*(one(names[(batch + i) % 3]) for i in range(17)))
+    assert len(outcomes) == 1020
+    for tenant, ids, claim in outcomes:
+        assert claim == tenant
+        if tenant is None:
+            assert ids == set()
+        else:
+            assert ids <= tenants[tenant]
+
+
+async def test_hostile_claims_stay_data_or_are_refused(schema: Schema) -> None:
+    result = await schema.run("{ currentTenant }", context={"tenant": "'; DROP TABLE tv_post; --"})
+    assert result == {"data": {"currentTenant": "'; DROP TABLE tv_post; --"}}
+    result = await schema.run("{ posts(limit: 1) { id } }", context={"tenant": "not-a-uuid"})
+    assert result["data"] is None  # the policy's cast fails: a clear error, no rows
+    assert result["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+    result = await schema.run("{ currentTenant }", context={"tenant": "a\x00b"})
+    assert result["errors"][0]["extensions"]["code"] == "INVALID_CLAIMS"
+    assert "data" not in result
+
+
+async def test_statement_timeout_is_set(schema: Schema) -> None:
+    @fraiseql.query
+    async def timeout_setting(info: Info) -> str:
+        connection = await info.repository.session.connection()
+        return str(await connection.fetchval("SHOW statement_timeout"))
+
+    probe = Schema(
+        types=TYPES,
+        queries=[timeout_setting],
+        database=schema.database,
+        session=schema.executor.session_settings,
+    )
+    result: dict[str, Any] = await probe.run("{ timeoutSetting }", context={"tenant": None})
+    assert result == {"data": {"timeoutSetting": "5s"}}
