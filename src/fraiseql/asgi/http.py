@@ -37,7 +37,12 @@ from fraiseql.asgi.params import (
     request_from_json_body,
     request_from_query_params,
 )
-from fraiseql.execution.outcome import GraphQLRequest, PreparedOperation, RequestError
+from fraiseql.execution.outcome import (
+    GraphQLRequest,
+    PreparedOperation,
+    RequestError,
+    ServiceUnavailable,
+)
 from fraiseql.execution.protocol import OperationExecutor
 
 logger = logging.getLogger("fraiseql.asgi")
@@ -130,6 +135,13 @@ class GraphQLHTTPHandler:
             return _response(exc.body(), exc.status, media_type, exc.headers)
         except RequestError as exc:
             return _request_error_response(exc.errors, media_type)
+        except ServiceUnavailable as exc:
+            return _response(
+                error_body(exc.message, "SERVICE_UNAVAILABLE"),
+                503,
+                media_type,
+                {"Retry-After": str(exc.retry_after)},
+            )
         except (ClientDisconnectedError, HTTPException):
             raise
         except Exception:

@@ -19,7 +19,7 @@ class PoolSettings:
     dsn: str
     min_size: int = 1
     max_size: int = 10
-    acquire_timeout: float = 5.0
+    acquire_timeout: float = 1.0
     statement_timeout_ms: int = 30_000
     statement_cache_size: int = 256
 

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import logging
 from types import TracebackType
 
 import asyncpg
 from asyncpg.transaction import Transaction
 
 from fraiseql.db.pool import Database
+from fraiseql.execution.outcome import ServiceUnavailable
 from fraiseql.security.claims import set_config_statement
+
+logger = logging.getLogger("fraiseql.db")
 
 
 class RequestSession:
@@ -60,7 +64,18 @@ class RequestSession:
             if self._database is None:
                 raise RuntimeError("this schema has no database configured")
             settings = self._database.settings
-            connection = await self._database.pool.acquire(timeout=settings.acquire_timeout)
+            try:
+                connection = await self._database.pool.acquire(timeout=settings.acquire_timeout)
+            except TimeoutError:
+                raise ServiceUnavailable(
+                    "The server is busy: no database connection was free in time. Try again.",
+                    retry_after=1,
+                ) from None
+            except (OSError, asyncpg.CannotConnectNowError, asyncpg.InterfaceError) as error:
+                logger.warning("database unavailable: %s", error)
+                raise ServiceUnavailable(
+                    "The database is unavailable. Try again shortly.", retry_after=2
+                ) from None
             if not self._transactional:
                 self._connection = connection
                 return connection

@@ -24,6 +24,7 @@ from fraiseql.execution.outcome import (
     GraphQLRequest,
     PreparedOperation,
     RequestError,
+    ServiceUnavailable,
 )
 from fraiseql.execution.plan import OperationPlan, PreparedDocumentOperation, RootPlan
 from fraiseql.execution.resolver_pass import ResolverPass
@@ -255,8 +256,14 @@ class Executor:
                 source = materialize(shape, source)
             else:
                 source = await fetch_auto(self.model, model, root, arguments, repository)
-        except RetryableTransactionError:
+        except (RetryableTransactionError, ServiceUnavailable):
             raise
+        except (OSError, asyncpg.InterfaceError, asyncpg.PostgresConnectionError) as error:
+            # The connection broke under the request: the pool replaces it on its next use.
+            logger.warning("database connection lost during %s: %s", root.name, error)
+            raise ServiceUnavailable(
+                "The database connection was lost. Try again.", retry_after=1
+            ) from None
         except (FraiseQLError, GraphQLError) as error:
             errors.append(format_exception(error, path=[root.key], locations=field.locations))
             return self._null_root(shape.nullable)

@@ -30,6 +30,18 @@ class RequestError(Exception):
         self.errors = errors
 
 
+class ServiceUnavailable(Exception):  # noqa: N818 - named after the HTTP status it becomes
+    """The database cannot serve the request now (pool exhausted, server down).
+
+    Transports answer 503 with ``Retry-After: retry_after`` seconds; nothing was executed.
+    """
+
+    def __init__(self, message: str, *, retry_after: int = 1) -> None:
+        super().__init__(message)
+        self.message = message
+        self.retry_after = retry_after
+
+
 @dataclass(frozen=True, slots=True)
 class ExecutionResponse:
     """The serialized response of an executed operation.
