@@ -186,3 +186,54 @@ async def test_statement_timeout_is_set(schema: Schema) -> None:
     )
     result: dict[str, Any] = await probe.run("{ timeoutSetting }", context={"tenant": None})
     assert result == {"data": {"timeoutSetting": "5s"}}
+
+
+@fraiseql.type(sql_source="tv_post", require_rls=True)
+class GuardedPost:
+    id: str
+    identifier: str
+    title: str
+
+
+@fraiseql.query
+async def guarded_posts(info) -> list[GuardedPost]: ...
+
+
+async def test_require_rls_accepts_a_confined_role(tenant_database: tuple[str, str]) -> None:
+    dsn, role = tenant_database
+    schema = Schema(
+        types=[GuardedPost],
+        queries=[guarded_posts],
+        database_url=dsn,
+        session=SessionSettings(role=role),
+    )
+    await schema.open()
+    await schema.close()
+
+
+async def test_require_rls_refuses_to_start_otherwise(tenant_database: tuple[str, str]) -> None:
+    from fraiseql.security.rls import RLSConfigurationError
+
+    dsn, _ = tenant_database
+    schema = Schema(types=[GuardedPost], queries=[guarded_posts], database_url=dsn)
+    with pytest.raises(RLSConfigurationError, match="superuser"):
+        await schema.open()  # connected as postgres, a superuser, with no role configured
+
+
+async def test_require_rls_names_a_table_without_forced_rls(
+    tenant_database: tuple[str, str],
+) -> None:
+    from fraiseql.security.rls import rls_problems, tenant_policy_sql
+
+    dsn, role = tenant_database
+    connection = await asyncpg.connect(dsn)
+    try:
+        await connection.execute("CREATE TABLE tv_unguarded (id uuid, tenant_id uuid, data jsonb)")
+        problems = await rls_problems(connection, ["tv_unguarded"], role)
+        assert "tv_unguarded does not have row level security enabled" in problems
+        await connection.execute(tenant_policy_sql("tv_unguarded"))
+        assert await rls_problems(connection, ["tv_unguarded"], role) == []
+        assert await rls_problems(connection, ["tv_missing"], role) == ["tv_missing does not exist"]
+    finally:
+        await connection.execute("DROP TABLE IF EXISTS tv_unguarded")
+        await connection.close()

@@ -23,6 +23,7 @@ from fraiseql.schema.graphql_types import GraphQLTypeFactory
 from fraiseql.schema.model import SchemaModel
 from fraiseql.security.claims import SessionSettings
 from fraiseql.security.limits import QueryLimits
+from fraiseql.security.rls import RLSConfigurationError, rls_problems
 from fraiseql.types.scalars import BUILTIN_SCALARS
 
 
@@ -110,9 +111,28 @@ class Schema:
         return orjson.loads(response.body)  # type: ignore[no-any-return]
 
     async def open(self) -> None:
-        """Open the database pool."""
-        if self.database is not None:
-            await self.database.open()
+        """Open the database pool; check RLS for the types that require it."""
+        if self.database is None:
+            return
+        await self.database.open()
+        sources = sorted(
+            {
+                model.definition.sql_source
+                for model in self.model.types.values()
+                if model.definition.require_rls and model.definition.sql_source
+            }
+        )
+        if not sources:
+            return
+        async with self.database.pool.acquire() as connection:
+            role = self.executor.session_settings.role if self.executor.session_settings else None
+            role = role or await connection.fetchval("SELECT current_user")
+            problems = await rls_problems(connection, sources, role)
+        if problems:
+            await self.database.close()
+            raise RLSConfigurationError(
+                "row-level security is required but not enforced: " + "; ".join(problems)
+            )
 
     async def close(self) -> None:
         """Close the database pool."""

@@ -138,6 +138,7 @@ def type_(
     id_column: str | None = "id",
     identifier_column: str | None = "identifier",
     max_page_size: int | None = None,
+    require_rls: bool = False,
 ) -> Callable[[type[T]], type[T]]: ...
 
 
@@ -153,11 +154,14 @@ def type_(
     id_column: str | None = "id",
     identifier_column: str | None = "identifier",
     max_page_size: int | None = None,
+    require_rls: bool = False,
 ) -> type[T] | Callable[[type[T]], type[T]]:
     """Declare a GraphQL object type, optionally backed by a read model (``sql_source``).
 
     The read model is a ``tv_*`` table or view with one JSONB document per row in
     ``data_column``, keyed by the ``id_column`` (UUID) and ``identifier_column`` (text).
+    ``require_rls`` makes the app refuse to start unless row-level security confines the
+    request role on that source (see :func:`fraiseql.security.rls.rls_problems`).
     """
 
     def wrap(target: type[T]) -> type[T]:
@@ -171,6 +175,7 @@ def type_(
             id_column=id_column,
             identifier_column=identifier_column,
             max_page_size=max_page_size,
+            require_rls=require_rls,
         )
 
     return wrap if cls is None else wrap(cls)

@@ -51,6 +51,7 @@ class TypeDefinition:
     id_column: str | None = "id"
     identifier_column: str | None = "identifier"
     max_page_size: int | None = None
+    require_rls: bool = False
     field_infos: dict[str, FieldInfo] = field(default_factory=dict)
 
 
