@@ -6,10 +6,10 @@ from collections.abc import AsyncIterator
 
 import asyncpg
 import pytest
-
 from examples.blog.database import load_schema, seed
-from fraiseql.db.sync import ReadModel, check_drift, sync_function_sql
 from tests.conftest import temporary_database
+
+from fraiseql.db.sync import ReadModel, check_drift, sync_function_sql
 
 ENTITIES = ("organisation", "user", "post", "comment")
 
