@@ -25,6 +25,7 @@ def create_app(
     context_getter: ContextGetter | None = None,
     cors: CORSConfig | None = None,
     max_body_size: int = 1 << 20,
+    csrf_require_header_on_get: bool = False,
     debug: bool = False,
     **schema_options: Any,
 ) -> Starlette:
@@ -33,6 +34,13 @@ def create_app(
     Give either a ready :class:`Schema` or the ``types``/``queries``/``mutations`` lists (plus
     ``database_url``, else ``FRAISEQL_DATABASE_URL``) to build one.
     """
+    if schema is not None and (
+        types or queries or mutations or database_url or debug or schema_options
+    ):
+        raise TypeError(
+            "create_app: give either schema= or the options to build one "
+            "(types, queries, mutations, database_url, debug, ...), not both"
+        )
     if schema is None:
         from fraiseql.db.pool import PoolSettings
 
@@ -52,6 +60,7 @@ def create_app(
         context_getter=context_getter,
         cors=cors,
         max_body_size=max_body_size,
+        csrf_require_header_on_get=csrf_require_header_on_get,
         on_startup=(schema.open,),
         on_shutdown=(schema.close,),
     )

@@ -124,3 +124,19 @@ def test_limits_can_be_turned_off() -> None:
     limits = QueryLimits(max_depth=None, max_aliases=None, max_cost=None, max_tokens=None)
     schema = Schema(types=TYPES, queries=QUERIES, limits=limits)
     assert schema.executor.documents.limits.max_depth is None
+
+
+def test_aliased_typename_fields_count_as_aliases() -> None:
+    schema = Schema(types=TYPES, queries=QUERIES, limits=QueryLimits(max_aliases=2))
+    query = "{ a: __typename b: __typename c: __typename }"
+    errors = schema.executor.documents.get(query).errors
+    assert errors[0]["extensions"]["code"] == "TOO_MANY_ALIASES"
+
+
+async def test_substring_operators_take_plain_strings_on_custom_string_scalars(
+    blog_schema: Schema,
+) -> None:
+    result = await blog_schema.run(
+        '{ posts(limit: 3, where: {author: {email: {endsWith: "example.com", contains: "@"}}}) { id } }'
+    )
+    assert "errors" not in result

@@ -109,10 +109,10 @@ class CommandRepository:
 
     async def call(self, function: str, arguments: dict[str, Any]) -> MutationOutcome:
         """Call ``function(arguments::jsonb)`` once and check its result."""
-        connection = await self._session.connection()
         sql = (
             "SELECT r.status, r.id, r.message, r.errors::text "
             f"FROM {quote_qualified(function)}($1::jsonb) AS r"
         )
-        row = await connection.fetchrow(sql, arguments_json(arguments))
+        async with self._session.use() as connection:
+            row = await connection.fetchrow(sql, arguments_json(arguments))
         return check_outcome(function, row)

@@ -43,13 +43,13 @@ class QueryRepository:
 
     async def fetch_value(self, statement: Statement) -> Any:
         """Run a statement and return the first column of the first row (or ``None``)."""
-        connection = await self._session.connection()
-        return await connection.fetchval(statement.sql, *statement.params)
+        async with self._session.use() as connection:
+            return await connection.fetchval(statement.sql, *statement.params)
 
     async def fetch_rows(self, statement: Statement) -> list[Any]:
         """Run a statement and return its rows."""
-        connection = await self._session.connection()
-        return list(await connection.fetch(statement.sql, *statement.params))
+        async with self._session.use() as connection:
+            return list(await connection.fetch(statement.sql, *statement.params))
 
     async def find_one_json(
         self, cls: type, *, id: Any = None, identifier: str | None = None

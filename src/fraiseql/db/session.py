@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
+from collections.abc import AsyncIterator
 from types import TracebackType
 
 import asyncpg
@@ -31,6 +34,7 @@ class RequestSession:
     __slots__ = (
         "_connection",
         "_database",
+        "_lock",
         "_readonly",
         "_rollback",
         "_settings",
@@ -53,13 +57,28 @@ class RequestSession:
         self._rollback = False
         self._connection: asyncpg.pool.PoolConnectionProxy | None = None
         self._transaction: Transaction | None = None
+        self._lock = asyncio.Lock()
 
     def mark_rollback(self) -> None:
         """End the request transaction with ROLLBACK instead of COMMIT (a failed write)."""
         self._rollback = True
 
     async def connection(self) -> asyncpg.pool.PoolConnectionProxy:
-        """The request's connection, inside its transaction."""
+        """The request's connection, inside its transaction.
+
+        One connection serves the whole request and runs one statement at a time: resolvers that
+        may run concurrently should go through :meth:`use` (or the repository, which does).
+        """
+        async with self._lock:
+            return await self._ensure()
+
+    @contextlib.asynccontextmanager
+    async def use(self) -> AsyncIterator[asyncpg.pool.PoolConnectionProxy]:
+        """The request's connection, held exclusively while the block runs its statements."""
+        async with self._lock:
+            yield await self._ensure()
+
+    async def _ensure(self) -> asyncpg.pool.PoolConnectionProxy:
         if self._connection is None:
             if self._database is None:
                 raise RuntimeError("this schema has no database configured")
@@ -80,7 +99,11 @@ class RequestSession:
                 self._connection = connection
                 return connection
             try:
-                transaction = connection.transaction(readonly=self._readonly)
+                # A read request that runs several statements sees one snapshot throughout.
+                transaction = connection.transaction(
+                    isolation="repeatable_read" if self._readonly else None,
+                    readonly=self._readonly,
+                )
                 await transaction.start()
                 if self._settings:
                     sql, params = set_config_statement(self._settings)
@@ -94,9 +117,13 @@ class RequestSession:
     async def reset(self) -> None:
         """Roll back after a failed statement; the next use starts a fresh transaction.
 
-        A statement error aborts a PostgreSQL transaction; later root fields of the same
-        request must still run, so the session starts over instead of failing them all.
+        A statement error aborts a PostgreSQL transaction; later root fields of the same read
+        request must still run, so the session starts over instead of failing them all. A
+        writing session never starts over (that would drop its earlier writes): mutations
+        handle their errors with savepoints or by rolling back the request.
         """
+        if not self._readonly:
+            return
         connection, transaction = self._connection, self._transaction
         self._connection = self._transaction = None
         if connection is None or self._database is None:

@@ -268,12 +268,15 @@ class Executor:
             errors.append(format_exception(error, path=[root.key], locations=field.locations))
             return self._null_root(shape.nullable)
         except asyncpg.DataError as error:
+            await repository.session.reset()
             message = f"Invalid value for '{root.name}': {error.args[0] if error.args else error}"
             errors.append(
                 format_exception(FraiseQLError(message), path=[root.key], locations=field.locations)
             )
             return self._null_root(shape.nullable)
         except Exception as error:  # masked, logged with an id
+            if isinstance(error, asyncpg.PostgresError):
+                await repository.session.reset()
             errors.append(
                 format_exception(
                     error, path=[root.key], locations=field.locations, debug=self.debug

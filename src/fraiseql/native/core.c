@@ -192,10 +192,37 @@ parse_string(Parser *p, Token *t)
     return -1;
 }
 
+/*
+ * Whether a number's text is within the range of a double. orjson.loads rejects a document with
+ * a number beyond it (1e400, 400 digits), wherever the number is, so the C core must too.
+ */
+static int
+number_is_finite(const unsigned char *s, ptrdiff_t n)
+{
+    char stack[64];
+    char *tmp = stack;
+    double value;
+    if (n >= (ptrdiff_t)sizeof stack) {
+        tmp = fq_malloc((size_t)n + 1);
+        if (tmp == NULL) {
+            return 0; /* not known: Python decides */
+        }
+    }
+    memcpy(tmp, s, (size_t)n);
+    tmp[n] = '\0';
+    int finite = fq_parse_double(tmp, &value) == 0;
+    if (tmp != stack) {
+        fq_free(tmp);
+    }
+    return finite;
+}
+
 static int
 parse_number(Parser *p, Token *t)
 {
     ptrdiff_t start = p->pos;
+    ptrdiff_t integer_digits = 0;
+    int exponent = 0;
     const unsigned char *s = p->s;
     t->type = T_NUMBER;
     t->flags = F_INTEGER;
@@ -211,6 +238,7 @@ parse_number(Parser *p, Token *t)
     } else if (s[p->pos] >= '1' && s[p->pos] <= '9') {
         while (p->pos < p->len && s[p->pos] >= '0' && s[p->pos] <= '9') {
             p->pos++;
+            integer_digits++;
         }
     } else {
         return -1;
@@ -227,6 +255,7 @@ parse_number(Parser *p, Token *t)
     }
     if (p->pos < p->len && (s[p->pos] == 'e' || s[p->pos] == 'E')) {
         t->flags = 0;
+        exponent = 1;
         p->pos++;
         if (p->pos < p->len && (s[p->pos] == '+' || s[p->pos] == '-')) {
             p->pos++;
@@ -239,6 +268,10 @@ parse_number(Parser *p, Token *t)
         }
     }
     t->end = p->pos;
+    /* only an exponent or more than 308 integer digits can go beyond DBL_MAX (~1.8e308) */
+    if ((exponent || integer_digits > 308) && !number_is_finite(s + start, p->pos - start)) {
+        return -1;
+    }
     return 0;
 }
 

@@ -74,10 +74,10 @@ class _Walker:
         deepest = 0
         for selection in selection_set.selections:
             if isinstance(selection, FieldNode):
+                if selection.alias is not None:
+                    self.aliases += 1  # aliased __typename fields count too
                 if selection.name.value.startswith("__"):
                     continue
-                if selection.alias is not None:
-                    self.aliases += 1
                 deepest = max(deepest, 1 + self.depth(selection.selection_set, active))
             elif isinstance(selection, InlineFragmentNode):
                 deepest = max(deepest, self.depth(selection.selection_set, active))

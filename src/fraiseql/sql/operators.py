@@ -29,10 +29,11 @@ _EQUATABLE: dict[str, Operand] = {
 OPERATORS_BY_KIND: dict[str, dict[str, Operand]] = {
     "string": {
         **_COMPARABLE,
-        "contains": "value",
-        "icontains": "value",
-        "startsWith": "value",
-        "endsWith": "value",
+        # Substring operands are plain strings: "acme.example" is not a valid EmailAddress.
+        "contains": "string",
+        "icontains": "string",
+        "startsWith": "string",
+        "endsWith": "string",
     },
     "id": {**_EQUATABLE},
     "number": {**_COMPARABLE},
