@@ -4,6 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 NATIVE := $(VENV)/.native-stamp
+LINT_PATHS := src tests examples $(wildcard bench)
 NATIVE_SOURCES := $(wildcard src/fraiseql/native/*.c src/fraiseql/native/*.h)
 
 .PHONY: install demo test lint clean
@@ -26,14 +27,14 @@ demo: $(NATIVE)
 
 # The suite runs twice: with the C core (required to load) and with the pure-Python builder.
 test: $(NATIVE)
-	$(BIN)/python -m ruff check src tests examples bench
-	$(BIN)/python -m ruff format --check src tests examples bench
+	$(BIN)/python -m ruff check $(LINT_PATHS)
+	$(BIN)/python -m ruff format --check $(LINT_PATHS)
 	$(BIN)/python -m mypy --strict src
 	FRAISEQL_IMPL=c $(BIN)/python -m pytest --cov --cov-report=term:skip-covered
 	FRAISEQL_IMPL=python $(BIN)/python -m pytest -q
 
 lint: $(STAMP)
-	$(BIN)/python -m ruff check src tests examples bench
+	$(BIN)/python -m ruff check $(LINT_PATHS)
 	$(BIN)/python -m mypy --strict src
 
 clean:

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import asyncio
 
-import fraiseql
 from examples.blog.schema import TYPES, Post
+
+import fraiseql
 from fraiseql import Info, Schema
 
 
