@@ -1114,12 +1114,6 @@ def test_strings_with_every_escape() -> None:
         assert assert_same_one(leaf_root(name), f'"{body}"') is not None
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=ValueError,
-    reason="compile_plan refuses plans nested deeper than 256 levels with ValueError, and "
-    "CResponseBuilder.compile does not turn that into a Python-only plan (c_builder.py)",
-)
 def test_plans_deeper_than_the_c_limit_compile_for_python() -> None:
     shape = Shape(LEAF, True, type_name="Int", serialize=SERIALIZERS["Int"])
     for _ in range(300):

@@ -113,8 +113,8 @@ class CResponseBuilder:
         assert root.shape is not None
         try:
             native = self.module.compile_plan(_describe(root.shape))
-        except NotCompilable:
-            native = None
+        except (NotCompilable, ValueError):
+            native = None  # a shape the C core does not cover (or nests too deep): Python
         return CompiledRoot(root, native)
 
     def render_one(self, plan: CompiledRoot, text: str | None) -> Rendered:
