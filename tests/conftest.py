@@ -16,6 +16,7 @@ import asyncpg
 import pytest
 from examples.blog.database import load_schema, seed
 from examples.blog.schema import QUERIES, TYPES
+from hypothesis import settings
 
 from fraiseql import Schema
 from fraiseql.db.locate import find_test_dsn, with_database
@@ -28,6 +29,12 @@ BLOG_SEED = {
     "random_seed": 11,
 }
 """The seed of the shared blog database: small, but with every status, null and hostile string."""
+
+
+# Property tests are deterministic: the same examples on every machine and every run, so CI
+# can never fail on an example a developer's run did not see.
+settings.register_profile("fraiseql", derandomize=True, database=None)
+settings.load_profile("fraiseql")
 
 
 def pytest_report_header() -> list[str]:

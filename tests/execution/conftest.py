@@ -32,3 +32,19 @@ async def extended_schema(blog_database: str) -> AsyncIterator[Schema]:
         yield schema
     finally:
         await schema.close()
+
+
+@pytest.fixture(scope="session")
+async def unlimited_blog_schema(blog_database: str) -> AsyncIterator[Schema]:
+    """The blog schema with the query limits off, for generated documents of any size."""
+    from examples.blog.schema import QUERIES, TYPES
+
+    from fraiseql import QueryLimits
+
+    limits = QueryLimits(max_depth=None, max_aliases=None, max_cost=None, max_tokens=None)
+    schema = Schema(types=TYPES, queries=QUERIES, database_url=blog_database, limits=limits)
+    await schema.open()
+    try:
+        yield schema
+    finally:
+        await schema.close()
