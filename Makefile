@@ -7,7 +7,7 @@ NATIVE := $(VENV)/.native-stamp
 LINT_PATHS := src tests examples $(wildcard bench)
 NATIVE_SOURCES := $(wildcard src/fraiseql/native/*.c src/fraiseql/native/*.h)
 
-.PHONY: install demo test lint clean
+.PHONY: install demo test lint clean bench bench-quick
 
 $(STAMP): pyproject.toml setup.py
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -32,6 +32,15 @@ test: $(NATIVE)
 	$(BIN)/python -m mypy --strict src
 	FRAISEQL_IMPL=c $(BIN)/python -m pytest --cov --cov-report=term:skip-covered
 	FRAISEQL_IMPL=python $(BIN)/python -m pytest -q
+
+# Benchmarks of the native core (bench/README.md): a throw-away database on
+# FRAISEQL_BENCH_DATABASE_URL (else the local server); results in bench/results/native.json.
+bench: $(NATIVE)
+	$(BIN)/python -m bench.run
+
+# C/Python builder ratio on 100 nested rows; fails below FRAISEQL_BENCH_MIN_RATIO (default 3.0).
+bench-quick: $(NATIVE)
+	$(BIN)/python -m bench.quick
 
 lint: $(STAMP)
 	$(BIN)/python -m ruff check $(LINT_PATHS)

@@ -1,0 +1,1 @@
+"""Benchmarks of FraiseQL's native core: ``python -m bench.run`` (``make bench``) runs them all."""
