@@ -11,6 +11,8 @@ import asyncpg
 import pytest
 from examples.blog.database import load_schema, seed
 from examples.blog.schema import MUTATIONS, QUERIES, TYPES, Post
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from tests.conftest import temporary_database
 
 import fraiseql
@@ -55,7 +57,7 @@ async def tenant_database(server_dsn: str) -> AsyncIterator[tuple[str, str]]:
             await connection.execute(f'CREATE ROLE "{role}" NOLOGIN NOSUPERUSER NOBYPASSRLS')
             await connection.execute(f'GRANT USAGE ON SCHEMA public TO "{role}"')
             await connection.execute(f'GRANT SELECT ON ALL TABLES IN SCHEMA public TO "{role}"')
-            for table in ("tv_post", "tv_user", "tv_comment"):
+            for table in ("tv_post", "tv_user", "tv_comment", "tv_organisation"):
                 await connection.execute(RLS.format(table=table))
             await connection.execute(
                 """CREATE FUNCTION fn_test_whoami(input jsonb) RETURNS fraiseql_mutation_result
@@ -237,3 +239,111 @@ async def test_require_rls_names_a_table_without_forced_rls(
     finally:
         await connection.execute("DROP TABLE IF EXISTS tv_unguarded")
         await connection.close()
+
+
+TENANT_QUERIES = [
+    "query($w: PostWhereInput, $n: Int) { posts(where: $w, limit: $n) { id author { id } comments { id } } }",
+    "query($w: PostWhereInput, $n: Int) { postsConnection(where: $w, first: $n) { totalCount edges { node { id } } } }",
+    "query($n: Int) { users(first: $n) { edges { node { id organisation { id } } } } }",
+    "query($n: Int) { comments(limit: $n) { id post { id } author { id } } }",
+    "query { organisations { id } }",
+]
+
+
+def _ids(value: object) -> set[str]:
+    found: set[str] = set()
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if key == "id" and isinstance(item, str):
+                found.add(item)
+            else:
+                found |= _ids(item)
+    elif isinstance(value, list):
+        for item in value:
+            found |= _ids(item)
+    return found
+
+
+@pytest.fixture(scope="module")
+async def owned_ids(tenant_database: tuple[str, str]) -> dict[str, set[str]]:
+    """Every id (post, user, comment, organisation) of each tenant, read without RLS."""
+    connection = await asyncpg.connect(tenant_database[0])
+    try:
+        rows = await connection.fetch(
+            "SELECT tenant_id::text AS t, id::text AS id FROM tv_post "
+            "UNION ALL SELECT tenant_id::text, id::text FROM tv_user "
+            "UNION ALL SELECT tenant_id::text, id::text FROM tv_comment "
+            "UNION ALL SELECT id::text, id::text FROM tv_organisation"
+        )
+    finally:
+        await connection.close()
+    owned: dict[str, set[str]] = {}
+    for row in rows:
+        owned.setdefault(row["t"], set()).add(row["id"])
+    return owned
+
+
+def _where() -> st.SearchStrategy[dict[str, object]]:
+    leaf = st.one_of(
+        st.builds(lambda v: {"viewCount": {"gte": v}}, st.integers(0, 50_000)),
+        st.builds(
+            lambda s: {"status": {"in": s}},
+            st.lists(st.sampled_from(["DRAFT", "PUBLISHED", "ARCHIVED"]), max_size=3),
+        ),
+        st.builds(
+            lambda t: {"tags": {"overlaps": t}},
+            st.lists(st.sampled_from(["sql", "python", "graphql", "rust"]), max_size=2),
+        ),
+        st.builds(
+            lambda v: {"title": {"icontains": v}}, st.sampled_from(["a", "e", "the", "'", ""])
+        ),
+        st.just({"comments": {"some": {"body": {"contains": "e"}}}}),
+    )
+    return st.recursive(
+        leaf,
+        lambda inner: st.one_of(
+            st.builds(lambda xs: {"or": xs}, st.lists(inner, max_size=3)),
+            st.builds(lambda x: {"not": x}, inner),
+        ),
+        max_leaves=4,
+    )
+
+
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    query=st.sampled_from(TENANT_QUERIES),
+    where=_where(),
+    size=st.integers(1, 100),
+    who=st.integers(0, 2),
+)
+async def test_generated_queries_never_return_another_tenants_rows(
+    schema: Schema,
+    owned_ids: dict[str, set[str]],
+    tenants: dict[str, set[str]],
+    query: str,
+    where: dict[str, object],
+    size: int,
+    who: int,
+) -> None:
+    names = sorted(tenants)
+    tenant = names[who] if who < len(names) else None
+    variables: dict[str, object] = {"n": size}
+    if "$w" in query:
+        variables["w"] = where
+    result = await schema.run(query, variables, context={"tenant": tenant})
+    assert "errors" not in result, result
+    seen = _ids(result["data"])
+    mine = owned_ids.get(tenant, set()) if tenant else set()
+    assert seen <= mine, seen - mine
+    _SEEN_PER_EXAMPLE.append(len(seen))
+
+
+_SEEN_PER_EXAMPLE: list[int] = []
+
+
+def test_the_generated_queries_did_return_rows() -> None:
+    """Guards the property above against passing on empty responses only."""
+    assert len(_SEEN_PER_EXAMPLE) >= 30
+    assert sum(1 for n in _SEEN_PER_EXAMPLE if n) >= len(_SEEN_PER_EXAMPLE) // 3
