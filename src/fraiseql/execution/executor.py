@@ -230,6 +230,17 @@ class Executor:
         assert model is not None and shape is not None and field is not None
         assert root.definition is not None
         path = (None, root.key)
+        denied = self._denied(root.guards, context) if root.guards else frozenset()
+        if denied and id(field) in denied:
+            errors.append(
+                {
+                    "message": f"Not authorized to access {field.parent_type}.{field.name}.",
+                    "locations": field.locations,
+                    "path": [root.key],
+                    "extensions": {"code": "FORBIDDEN"},
+                }
+            )
+            return self._null_root(shape.nullable)
 
         def make_info(plan: FieldPlan, path_keys: list[str | int]) -> Info:
             return Info(
@@ -284,7 +295,7 @@ class Executor:
             )
             return self._null_root(shape.nullable)
         rendered: Rendered
-        if model.kind in ("one", "list") and not shape.has_resolvers:
+        if model.kind in ("one", "list") and not shape.has_resolvers and not denied:
             if model.kind == "one":
                 rendered = self.builder.render_one(root.compiled, source)
             else:
@@ -296,16 +307,32 @@ class Executor:
                 source = [orjson.loads(row) for row in source]
             resolved = None
             if shape.has_resolvers:
-                resolver_pass = ResolverPass(self.model, variables, make_info)
+                resolver_pass = ResolverPass(self.model, variables, make_info, denied)
                 await resolver_pass.run(shape, source, path)
                 resolved = resolver_pass.resolved
             rendered = PYTHON_BUILDER.render_value(
-                field, source, Projector(resolved, debug=self.debug)
+                field, source, Projector(resolved, debug=self.debug, denied=denied)
             )
         errors.extend(rendered.errors)
         if rendered.bubbled and not shape.nullable:
             raise NullBubble
         return rendered.value
+
+    @staticmethod
+    def _denied(guards: tuple[FieldPlan, ...], context: dict[str, Any]) -> frozenset[int]:
+        """The guarded fields whose checks refuse this request (a failing check refuses)."""
+        denied = set()
+        for guard in guards:
+            for check in guard.requires:
+                try:
+                    allowed = bool(check(context))
+                except Exception:
+                    logger.exception("authorization check of %s failed", guard.name)
+                    allowed = False
+                if not allowed:
+                    denied.add(id(guard))
+                    break
+        return frozenset(denied)
 
     @staticmethod
     def _null_root(nullable: bool) -> bytes:

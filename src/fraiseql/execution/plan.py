@@ -44,6 +44,7 @@ class RootPlan:
     shape: Shape | None
     field: FieldPlan | None = None
     compiled: Any = None
+    guards: tuple[FieldPlan, ...] = ()
 
 
 @dataclass(slots=True)
@@ -70,6 +71,24 @@ class OperationPlan:
             and data_roots[0].shape is not None
             and not data_roots[0].shape.has_resolvers
         )
+
+
+def guarded_fields(root: FieldPlan) -> tuple[FieldPlan, ...]:
+    """The fields under (and including) a root field that carry authorization checks."""
+    found: list[FieldPlan] = []
+    pending: list[FieldPlan] = [root]
+    while pending:
+        field = pending.pop()
+        if field.requires:
+            found.append(field)
+        shapes = [field.shape] if field.shape is not None else []
+        while shapes:
+            shape = shapes.pop()
+            pending.extend(shape.fields)
+            if shape.item is not None:
+                shapes.append(shape.item)
+            shapes.extend(shape.by_type.values())
+    return tuple(found)
 
 
 class PreparedDocumentOperation(PreparedOperation):
@@ -134,17 +153,21 @@ class PreparedDocumentOperation(PreparedOperation):
                 continue
             definition = root_type.fields[name]
             shape = builder.build(definition.type, merged)
-            field = FieldPlan(key, name, name, root_type.name, shape, merged, definition)
+            model = roots[name]
+            field = FieldPlan(
+                key, name, name, root_type.name, shape, merged, definition, requires=model.requires
+            )
             plans.append(
                 RootPlan(
                     key,
                     name,
                     merged,
                     definition,
-                    roots[name],
+                    model,
                     shape,
                     field,
                     active_builder().compile(field),
+                    guarded_fields(field),
                 )
             )
         introspection = None

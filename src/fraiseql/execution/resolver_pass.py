@@ -40,7 +40,14 @@ def as_instance(cls: type, source: Any) -> Any:
 class ResolverPass:
     """Walks a value along its shape and resolves every Python-computed field in it."""
 
-    def __init__(self, model: SchemaModel, variables: Any, make_info: InfoFactory) -> None:
+    def __init__(
+        self,
+        model: SchemaModel,
+        variables: Any,
+        make_info: InfoFactory,
+        denied: frozenset[int] = frozenset(),
+    ) -> None:
+        self.denied = denied
         self.model = model
         self.variables = variables
         self.make_info = make_info
@@ -66,6 +73,8 @@ class ResolverPass:
     async def _object(self, shape: Shape, source: Any, path: Path) -> None:
         pending: list[Awaitable[None]] = []
         for field in shape.fields:
+            if field.requires and id(field) in self.denied:
+                continue  # a field the caller may not see: its resolver never runs
             if field.resolver is not None:
                 pending.append(self._resolve(field, source, (path, field.key)))
             elif field.shape is not None and field.shape.has_resolvers:

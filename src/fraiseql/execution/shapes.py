@@ -64,6 +64,7 @@ class FieldPlan:
     resolver: Callable[..., Any] | None = None
     model: FieldModel | None = None
     is_typename: bool = False
+    requires: tuple[Callable[[Any], bool], ...] = ()
 
     @property
     def locations(self) -> list[dict[str, int]]:
@@ -179,6 +180,7 @@ class ShapeBuilder:
                     definition=definition,
                     resolver=resolver,
                     model=model,
+                    requires=model.requires if model is not None else (),
                 )
             )
         return Shape(

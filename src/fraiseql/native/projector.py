@@ -56,17 +56,19 @@ class ResolvedValue:
 class Projector:
     """Completes values for one response; collects errors as spec-shaped dicts."""
 
-    __slots__ = ("debug", "errors", "resolved")
+    __slots__ = ("debug", "denied", "errors", "resolved")
 
     def __init__(
         self,
         resolved: Mapping[tuple[int, int], ResolvedValue] | None = None,
         *,
         debug: bool = False,
+        denied: frozenset[int] = frozenset(),
     ) -> None:
         self.errors: list[dict[str, Any]] = []
         self.resolved = resolved or {}
         self.debug = debug
+        self.denied = denied
 
     def error(
         self,
@@ -177,6 +179,17 @@ class Projector:
         for field in shape.fields:
             if field.is_typename:
                 result[field.key] = shape.type_name
+                continue
+            if field.requires and id(field) in self.denied:
+                self.error(
+                    f"Not authorized to access {field.parent_type}.{field.name}.",
+                    field,
+                    (path, field.key),
+                    code="FORBIDDEN",
+                )
+                if field.shape is not None and not field.shape.nullable:
+                    raise NullBubble
+                result[field.key] = None
                 continue
             if field.resolver is not None:
                 outcome = resolved.get((id(source), id(field)))

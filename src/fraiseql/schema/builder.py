@@ -136,6 +136,7 @@ class _Builder:
                 deprecation_reason=info.deprecation_reason if info else None,
                 default=default,
                 has_default=has_default,
+                requires=_checks(info.requires if info else None, ref),
             )
         for python_name, info in definition.field_infos.items():
             if info.resolver is None:
@@ -164,6 +165,7 @@ class _Builder:
                 resolver_is_async=inspect.iscoroutinefunction(info.resolver),
                 takes_info=info_parameter is not None,
                 arguments=arguments,
+                requires=_checks(info.requires, ref),
             )
         if not fields:
             raise SchemaDefinitionError(f"{cls.__qualname__} declares no fields")
@@ -273,6 +275,7 @@ class _Builder:
             info_parameter=info_parameter,
             max_page_size=max_page,
             default_page_size=default_page,
+            requires=_checks(definition.requires, ref),
         )
 
     def _classify(
@@ -317,6 +320,19 @@ class _Builder:
         ):
             raise SchemaDefinitionError(f"{where}: {target.name} has no id or identifier column")
         return kind, target
+
+
+def _checks(own: Callable[[dict[str, Any]], bool] | None, ref: TypeRef) -> tuple[Any, ...]:
+    """A field's authorization checks: its own, then its output type's."""
+    checks: list[Any] = [own] if own is not None else []
+    named = ref.innermost()
+    if isinstance(named, TypeDefinition) and named.requires is not None:
+        checks.append(named.requires)
+    elif isinstance(named, ConnectionRef):
+        node = get_definition(named.node)
+        if isinstance(node, TypeDefinition) and node.requires is not None:
+            checks.append(node.requires)
+    return tuple(checks)
 
 
 def build_model(

@@ -47,6 +47,7 @@ class FieldModel:
     arguments: dict[str, ArgumentModel] = field(default_factory=dict)
     default: Any = None
     has_default: bool = False
+    requires: tuple[Callable[[dict[str, Any]], bool], ...] = ()
 
 
 @dataclass(slots=True)
@@ -94,6 +95,7 @@ class RootFieldModel:
     info_parameter: str | None
     max_page_size: int
     default_page_size: int
+    requires: tuple[Callable[[dict[str, Any]], bool], ...] = ()
 
 
 @dataclass(slots=True)

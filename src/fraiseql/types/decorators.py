@@ -43,12 +43,15 @@ def field(
     deprecation_reason: str | None = None,
     name: str | None = None,
     default: Any = dataclasses.MISSING,
+    requires: Callable[[dict[str, Any]], bool] | None = None,
 ) -> Any:
     """Give options for one attribute of a FraiseQL class.
 
     Use it as a class attribute value (``bio: str | None = fraiseql.field(description=...)``) or
     as a decorator of a method that computes the field (``@fraiseql.field`` /
     ``@fraiseql.field(description=...)``, then ``def full_name(self, info) -> str``).
+    ``requires`` is an authorization check ``(context) -> bool``: when it answers False the
+    field is null with a ``FORBIDDEN`` error, and its resolver does not run.
     """
     info = FieldInfo(
         description=description,
@@ -56,6 +59,7 @@ def field(
         name=name,
         default=None if default is dataclasses.MISSING else default,
         has_default=default is not dataclasses.MISSING,
+        requires=requires,
     )
     spec = _FieldSpec(info, default)
     return spec if function is None else spec(function)
@@ -139,6 +143,7 @@ def type_(
     identifier_column: str | None = "identifier",
     max_page_size: int | None = None,
     require_rls: bool = False,
+    requires: Callable[[dict[str, Any]], bool] | None = None,
 ) -> Callable[[type[T]], type[T]]: ...
 
 
@@ -155,6 +160,7 @@ def type_(
     identifier_column: str | None = "identifier",
     max_page_size: int | None = None,
     require_rls: bool = False,
+    requires: Callable[[dict[str, Any]], bool] | None = None,
 ) -> type[T] | Callable[[type[T]], type[T]]:
     """Declare a GraphQL object type, optionally backed by a read model (``sql_source``).
 
@@ -162,6 +168,8 @@ def type_(
     ``data_column``, keyed by the ``id_column`` (UUID) and ``identifier_column`` (text).
     ``require_rls`` makes the app refuse to start unless row-level security confines the
     request role on that source (see :func:`fraiseql.security.rls.rls_problems`).
+    ``requires`` is an authorization check ``(context) -> bool`` applied to every field that
+    returns this type (root fields included).
     """
 
     def wrap(target: type[T]) -> type[T]:
@@ -176,6 +184,7 @@ def type_(
             identifier_column=identifier_column,
             max_page_size=max_page_size,
             require_rls=require_rls,
+            requires=requires,
         )
 
     return wrap if cls is None else wrap(cls)
@@ -282,6 +291,7 @@ def query(
     deprecation_reason: str | None = None,
     max_page_size: int | None = None,
     default_page_size: int | None = None,
+    requires: Callable[[dict[str, Any]], bool] | None = None,
 ) -> Callable[[F], F]: ...
 
 
@@ -294,6 +304,7 @@ def query(
     deprecation_reason: str | None = None,
     max_page_size: int | None = None,
     default_page_size: int | None = None,
+    requires: Callable[[dict[str, Any]], bool] | None = None,
 ) -> F | Callable[[F], F]:
     """Declare a root query field.
 
@@ -315,6 +326,7 @@ def query(
                 auto=has_empty_body(target),
                 max_page_size=max_page_size,
                 default_page_size=default_page_size,
+                requires=requires,
             ),
         )
         return target
@@ -331,6 +343,7 @@ def mutation(
     description: str | None = None,
     deprecation_reason: str | None = None,
     sql_function: str | None = None,
+    requires: Callable[[dict[str, Any]], bool] | None = None,
 ) -> Callable[[F], F]: ...
 
 
@@ -342,6 +355,7 @@ def mutation(
     description: str | None = None,
     deprecation_reason: str | None = None,
     sql_function: str | None = None,
+    requires: Callable[[dict[str, Any]], bool] | None = None,
 ) -> F | Callable[[F], F]:
     """Declare a root mutation field.
 
@@ -364,6 +378,7 @@ def mutation(
                 deprecation_reason=deprecation_reason,
                 auto=has_empty_body(target),
                 sql_function=sql_function or f"fn_{target.__name__}",
+                requires=requires,
             ),
         )
         return target

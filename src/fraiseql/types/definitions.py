@@ -22,6 +22,7 @@ class FieldInfo:
 
     ``resolver`` is a function ``(self, info, **args)`` computing the field in Python;
     without it the field reads the key of the same (snake_case) name from the read model.
+    ``requires`` is an authorization check ``(context) -> bool`` run once per request.
     """
 
     description: str | None = None
@@ -30,6 +31,7 @@ class FieldInfo:
     resolver: Callable[..., Any] | None = None
     default: Any = None
     has_default: bool = False
+    requires: Callable[[dict[str, Any]], bool] | None = None
 
 
 @dataclass(slots=True)
@@ -52,6 +54,7 @@ class TypeDefinition:
     identifier_column: str | None = "identifier"
     max_page_size: int | None = None
     require_rls: bool = False
+    requires: Callable[[dict[str, Any]], bool] | None = None
     field_infos: dict[str, FieldInfo] = field(default_factory=dict)
 
 
@@ -99,6 +102,7 @@ class ResolverDefinition:
     max_page_size: int | None = None
     default_page_size: int | None = None
     sql_function: str | None = None
+    requires: Callable[[dict[str, Any]], bool] | None = None
 
 
 def get_definition(obj: object) -> Any:
