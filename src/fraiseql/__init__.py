@@ -12,6 +12,7 @@ from fraiseql.native import native_info
 from fraiseql.schema.schema import Schema
 from fraiseql.security.claims import SessionSettings
 from fraiseql.security.limits import QueryLimits
+from fraiseql.security.persisted import PersistedQueries
 from fraiseql.types.decorators import enum, field, interface, mutation, query, union
 from fraiseql.types.decorators import input_ as input
 from fraiseql.types.decorators import type_ as type
@@ -25,6 +26,7 @@ __all__ = [
     "Info",
     "OrderBy",
     "PageInfo",
+    "PersistedQueries",
     "QueryLimits",
     "QueryRepository",
     "ScalarError",

@@ -70,8 +70,10 @@ def _string_or_none(value: object, name: str) -> str | None:
     raise bad_request(f"The {name!r} parameter must be a string.")
 
 
-def _required_query(value: object) -> str:
+def _required_query(value: object, extensions: dict[str, Any] | None) -> str | None:
     if value is None:
+        if extensions is not None and isinstance(extensions.get("persistedQuery"), dict):
+            return None  # a persisted query: the executor looks the document up by its hash
         raise bad_request("The 'query' parameter is required.")
     if not isinstance(value, str):
         raise bad_request("The 'query' parameter must be a string.")
@@ -84,11 +86,12 @@ def request_from_query_params(params: Mapping[str, str]) -> GraphQLRequest:
     ``variables`` and ``extensions`` are JSON-encoded; an empty ``operationName`` means none
     (GraphQL-over-HTTP draft, section "GET").
     """
+    extensions = _json_map_param(params, "extensions")
     return GraphQLRequest(
-        query=_required_query(params.get("query")),
+        query=_required_query(params.get("query"), extensions),
         variables=_json_map_param(params, "variables"),
         operation_name=params.get("operationName") or None,
-        extensions=_json_map_param(params, "extensions"),
+        extensions=extensions,
     )
 
 
@@ -100,9 +103,10 @@ def request_from_json_body(body: bytes) -> GraphQLRequest:
         raise bad_request("The request body is not valid UTF-8 encoded JSON.") from None
     if not isinstance(payload, dict):
         raise bad_request("The request body must be a JSON object.")
+    extensions = _map_or_none(payload.get("extensions"), "extensions")
     return GraphQLRequest(
-        query=_required_query(payload.get("query")),
+        query=_required_query(payload.get("query"), extensions),
         variables=_map_or_none(payload.get("variables"), "variables"),
         operation_name=_string_or_none(payload.get("operationName"), "operationName"),
-        extensions=_map_or_none(payload.get("extensions"), "extensions"),
+        extensions=extensions,
     )

@@ -36,6 +36,7 @@ from fraiseql.native.projector import NullBubble, Projector, materialize
 from fraiseql.schema.model import SchemaModel
 from fraiseql.security.claims import ClaimsError, SessionSettings
 from fraiseql.security.limits import QueryLimits
+from fraiseql.security.persisted import PersistedQueries
 
 logger = logging.getLogger("fraiseql.execution")
 
@@ -57,6 +58,7 @@ class Executor:
         document_cache_size: int = 1000,
         limits: QueryLimits | None = None,
         session_settings: SessionSettings | None = None,
+        persisted: PersistedQueries | None = None,
         debug: bool = False,
     ) -> None:
         self.model = model
@@ -71,14 +73,18 @@ class Executor:
         self.builder = active_builder()
         self.mutation_attempts = 3
         self.session_settings = session_settings
+        self.persisted = persisted
 
     # -- prepare -------------------------------------------------------------------------------
 
     def prepare(self, request: GraphQLRequest) -> PreparedOperation:
         """Parse and validate (cached), then select the operation."""
-        if not isinstance(request.query, str) or not request.query.strip():
+        query = request.query
+        if self.persisted is not None:
+            query = self.persisted.resolve(request)
+        if not isinstance(query, str) or not query.strip():
             raise _request_error("Must provide a query string.", "BAD_REQUEST")
-        entry = self.documents.get(request.query)
+        entry = self.documents.get(query)
         if entry.errors:
             raise RequestError(entry.errors)
         name = request.operation_name

@@ -23,6 +23,7 @@ from fraiseql.schema.graphql_types import GraphQLTypeFactory
 from fraiseql.schema.model import SchemaModel
 from fraiseql.security.claims import SessionSettings
 from fraiseql.security.limits import QueryLimits
+from fraiseql.security.persisted import PersistedQueries
 from fraiseql.security.rls import RLSConfigurationError, rls_problems
 from fraiseql.types.scalars import BUILTIN_SCALARS
 
@@ -35,7 +36,8 @@ class Schema:
     one it can still be printed and introspected. ``limits`` (depth, aliases, tokens, cost) are
     checked before anything runs; ``production=True`` also turns off introspection, "did you
     mean" suggestions and ``debug``. ``session`` sets tenant claims, the role and the statement
-    timeout in every request transaction (see :class:`SessionSettings`).
+    timeout in every request transaction (see :class:`SessionSettings`); ``persisted_queries``
+    registers documents by hash and can restrict the API to them (allow-list mode).
     """
 
     def __init__(
@@ -51,6 +53,7 @@ class Schema:
         document_cache_size: int = 1000,
         limits: QueryLimits | None = None,
         session: SessionSettings | None = None,
+        persisted_queries: PersistedQueries | None = None,
         production: bool = False,
         debug: bool = False,
     ) -> None:
@@ -77,6 +80,7 @@ class Schema:
             document_cache_size=document_cache_size,
             limits=limits or (QueryLimits.production() if production else QueryLimits()),
             session_settings=session,
+            persisted=persisted_queries,
             debug=debug and not production,
         )
 
