@@ -89,7 +89,9 @@ class QueryRepository:
             model,
             where=where,
             order_by=order_by,
-            limit=limit if limit is not None else model.definition.max_page_size or 100,
+            limit=limit
+            if limit is not None
+            else model.definition.max_page_size or self._model.max_page_size,
             offset=offset,
         )
         return [row[0] for row in await self.fetch_rows(statement)]

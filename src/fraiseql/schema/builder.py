@@ -377,4 +377,5 @@ def build_model(
         queries=roots,
         type_by_class=builder.by_class,
         mutations=mutation_roots,
+        max_page_size=max_page_size,
     )

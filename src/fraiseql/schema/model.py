@@ -107,3 +107,4 @@ class SchemaModel:
     queries: dict[str, RootFieldModel]
     type_by_class: dict[type, TypeModel]
     mutations: dict[str, RootFieldModel] = field(default_factory=dict)
+    max_page_size: int = 100
