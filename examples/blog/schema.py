@@ -107,6 +107,7 @@ class Post:
     tags: list[str]
     rating: float | None
     view_count: int
+    version: int
     published_at: DateTime | None
     created_at: DateTime
     category_path: LTree
@@ -219,13 +220,18 @@ class CreatePostInput:
 
 @fraiseql.input
 class UpdatePostInput:
-    """Changes to a post (given by id or identifier); fields left out stay as they are."""
+    """Changes to a post (given by id or identifier); fields left out stay as they are.
+
+    With ``expected_version`` the change applies only if the post is still at that version
+    (optimistic locking); otherwise the mutation answers CONFLICT with the current post.
+    """
 
     post: str
     title: str | None
     body: str | None
     status: PostStatus | None
     tags: list[str] | None
+    expected_version: int | None
 
 
 @fraiseql.input

@@ -334,3 +334,28 @@ async def test_bad_input_is_rejected_before_the_database(
 async def test_queries_cannot_mutate(schema: Schema) -> None:
     result = await schema.run('{ createPost(input: {identifier: "x"}) { status } }')
     assert result["errors"][0]["extensions"]["code"] == "GRAPHQL_VALIDATION_FAILED"
+
+
+async def test_optimistic_locking_never_overwrites_a_newer_version(
+    schema: Schema, db: asyncpg.Connection
+) -> None:
+    await schema.run(CREATE, _new_post("locked"))
+    query = """mutation($input: UpdatePostInput!) {
+      updatePost(input: $input) { status message errors { field code } post { title version } }
+    }"""
+    first = await schema.run(
+        query, {"input": {"post": "locked", "title": "v2", "expectedVersion": 1}}
+    )
+    assert first["data"]["updatePost"]["status"] == "SUCCESS"
+    assert first["data"]["updatePost"]["post"] == {"title": "v2", "version": 2}
+    stale = await schema.run(
+        query, {"input": {"post": "locked", "title": "lost update", "expectedVersion": 1}}
+    )
+    payload = stale["data"]["updatePost"]
+    assert payload["status"] == "CONFLICT"
+    assert payload["errors"] == [{"field": "expected_version", "code": "stale_version"}]
+    assert payload["post"] == {"title": "v2", "version": 2}  # the current state, read back
+    assert "version 2" in payload["message"]
+    assert await db.fetchval("SELECT title FROM tb_post WHERE identifier = 'locked'") == "v2"
+    unconditional = await schema.run(query, {"input": {"post": "locked", "title": "v3"}})
+    assert unconditional["data"]["updatePost"]["post"] == {"title": "v3", "version": 3}

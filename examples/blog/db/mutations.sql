@@ -88,6 +88,15 @@ BEGIN
         RETURN fn_mutation_result('not_found', NULL, 'No such post.');
     END IF;
     SELECT * INTO v_before FROM tb_post WHERE pk_post = v_pk FOR UPDATE;
+    IF input->>'expected_version' IS NOT NULL
+       AND (input->>'expected_version')::integer <> v_before.version THEN
+        RETURN fn_mutation_result('conflict', v_before.id,
+            format('The post changed meanwhile: it is at version %s.', v_before.version),
+            jsonb_build_array(jsonb_build_object(
+                'field', 'expected_version',
+                'message', format('stale version; the current one is %s', v_before.version),
+                'code', 'stale_version')));
+    END IF;
     IF input ? 'title' AND input->>'title' IS NULL THEN
         RAISE EXCEPTION 'A post needs a title.' USING DETAIL = 'title', HINT = 'required';
     END IF;
@@ -104,6 +113,7 @@ BEGIN
     IF v_after IS NOT DISTINCT FROM v_before THEN
         RETURN fn_mutation_result('noop', v_after.id, 'Nothing changed.');
     END IF;
+    UPDATE tb_post SET version = version + 1 WHERE pk_post = v_pk;
     PERFORM fn_sync_tv_post(ARRAY[v_after.id]);
     RETURN fn_mutation_result('success', v_after.id, 'Post updated.');
 END $$;

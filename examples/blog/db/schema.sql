@@ -66,6 +66,7 @@ CREATE TABLE tb_post (
     published_at    TIMESTAMPTZ,
     category_path   LTREE NOT NULL,
     created_at      TIMESTAMPTZ NOT NULL DEFAULT now(),
+    version         INTEGER NOT NULL DEFAULT 1 CHECK (version >= 1),  -- optimistic locking
     CONSTRAINT tb_post_published_has_date
         CHECK (status <> 'published' OR published_at IS NOT NULL)
 );

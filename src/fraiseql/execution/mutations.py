@@ -60,15 +60,13 @@ async def run_mutation(
         await undo()
         raise
     if not outcome.succeeded:
-        await undo()
-        entity = None
-    else:
-        if savepoint is not None:
-            await savepoint.commit()
-        entity = None
-        if outcome.id is not None:
-            text = await repository.fetch_value(select_one(target, "id", str(outcome.id)))
-            entity = None if text is None else orjson.loads(text)
+        await undo()  # the entity read below is then the one as it stands, unchanged
+    elif savepoint is not None:
+        await savepoint.commit()
+    entity = None
+    if outcome.id is not None:
+        text = await repository.fetch_value(select_one(target, "id", str(outcome.id)))
+        entity = None if text is None else orjson.loads(text)
     return {
         "status": outcome.status,
         "message": outcome.message,
