@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import hashlib
 import logging
 import os
 import time
@@ -18,18 +19,38 @@ import asyncpg
 import uvicorn
 
 from examples.blog.app import build
-from examples.blog.database import PROJECT_ROOT, load_schema, seed
+from examples.blog.database import PROJECT_ROOT, SCHEMA_FILES, load_schema, seed
 
 logger = logging.getLogger("examples.blog.serve")
 
 
-async def _has_data(dsn: str) -> bool:
+def _fingerprint() -> str:
+    """A hash of the example's SQL, stored with the data so an outdated database is reloaded."""
+    digest = hashlib.sha256()
+    for path in SCHEMA_FILES:
+        digest.update(path.read_bytes())
+    return "fraiseql example " + digest.hexdigest()[:16]
+
+
+async def _has_current_data(dsn: str) -> bool:
     connection = await asyncpg.connect(dsn)
     try:
         exists = await connection.fetchval("SELECT to_regclass('tv_post') IS NOT NULL")
-        return bool(exists) and bool(
-            await connection.fetchval("SELECT EXISTS (SELECT 1 FROM tv_post)")
-        )
+        if not exists:
+            return False
+        stored = await connection.fetchval("SELECT obj_description('tv_post'::regclass)")
+        if stored != _fingerprint():
+            return False
+        return bool(await connection.fetchval("SELECT EXISTS (SELECT 1 FROM tv_post)"))
+    finally:
+        await connection.close()
+
+
+async def _mark_current(dsn: str) -> None:
+    connection = await asyncpg.connect(dsn)
+    try:
+        literal = _fingerprint().replace("'", "''")
+        await connection.execute(f"COMMENT ON TABLE tv_post IS '{literal}'")
     finally:
         await connection.close()
 
@@ -42,11 +63,12 @@ async def prepare_database(reset: bool, posts: int) -> str:
 
         print("No FRAISEQL_DATABASE_URL: starting the embedded PostgreSQL in .fraiseql/pgdata ...")
         dsn = await asyncio.to_thread(embedded_dsn, PROJECT_ROOT / ".fraiseql" / "pgdata")
-    if reset or not await _has_data(dsn):
+    if reset or not await _has_current_data(dsn):
         started = time.perf_counter()
         print(f"Loading the example blog ({posts} posts) ...")
         await load_schema(dsn)
         await seed(dsn, posts=posts)
+        await _mark_current(dsn)
         print(f"Loaded in {time.perf_counter() - started:.1f} s.")
     return dsn
 
