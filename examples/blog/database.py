@@ -42,6 +42,8 @@ from pathlib import Path
 
 import asyncpg
 
+from fraiseql.db.commands import CONTRACT_SQL
+
 __all__ = ["PROJECT_ROOT", "SCHEMA_FILES", "load_schema", "seed"]
 
 logger = logging.getLogger(__name__)
@@ -446,6 +448,7 @@ async def load_schema(dsn: str) -> None:
     try:
         async with connection.transaction():
             await connection.execute("SET LOCAL client_min_messages = warning")
+            await connection.execute(CONTRACT_SQL)  # the mutation result type
             for path in SCHEMA_FILES:
                 await connection.execute(path.read_text(encoding="utf-8"))
     finally:

@@ -1,16 +1,8 @@
 -- The example's write side: one function per mutation, each returning the FraiseQL result
 -- contract (fraiseql_mutation_result) and syncing the read models it changes explicitly.
 -- Related entities are Trinity references: a UUID id or a human-readable identifier.
-
-DO $$ BEGIN
-    CREATE TYPE fraiseql_mutation_result AS (
-        status  text,   -- success | noop | not_found | conflict | validation_error | forbidden
-        id      uuid,   -- the entity written (read back through its read model)
-        message text,   -- for people
-        errors  jsonb   -- [{"field": "...", "message": "...", "code": "..."}]
-    );
-EXCEPTION WHEN duplicate_object THEN NULL;
-END $$;
+-- The result type fraiseql_mutation_result comes from fraiseql.db.commands.CONTRACT_SQL, which
+-- load_schema() runs first.
 
 -- The primary key of a user given by id or identifier (NULL when there is none).
 CREATE OR REPLACE FUNCTION fn_user_pk(reference text) RETURNS integer

@@ -47,6 +47,14 @@ def _field_from_constraint(error: Any) -> str | None:
     return name or None
 
 
+def _key_field(error: Any, detail: str) -> str | None:
+    """The first column of ``Key (a, b)=(...)`` in DETAIL, else the constraint's column part."""
+    match = _KEY_DETAIL.search(detail)
+    if match:
+        return match.group("columns").split(",")[0].strip()
+    return _field_from_constraint(error)
+
+
 def map_database_error(error: asyncpg.PostgresError) -> MappedError | None:
     """The client-facing meaning of ``error``, or ``None`` when it must stay internal."""
     sqlstate = getattr(error, "sqlstate", None) or ""
@@ -54,20 +62,14 @@ def map_database_error(error: asyncpg.PostgresError) -> MappedError | None:
     if sqlstate in RETRYABLE:
         raise RetryableTransactionError(sqlstate) from error
     if sqlstate == "23505":  # unique_violation
-        match = _KEY_DETAIL.search(detail)
-        field = (
-            match.group("columns").split(",")[0].strip() if match else _field_from_constraint(error)
-        )
+        field = _key_field(error, detail)
         return MappedError(
             "conflict",
             "A record with this value already exists.",
             [{"field": field, "message": "already exists", "code": "unique_violation"}],
         )
     if sqlstate == "23503":  # foreign_key_violation
-        match = _KEY_DETAIL.search(detail)
-        field = (
-            match.group("columns").split(",")[0].strip() if match else _field_from_constraint(error)
-        )
+        field = _key_field(error, detail)
         return MappedError(
             "validation_error",
             "A referenced record does not exist.",

@@ -202,7 +202,7 @@ class Executor:
                     members = None
                     break
             assert members is not None
-            members.append(dumps(root.key) + b":" + value)
+            members.append(root.member_prefix + value)
         data = b"null" if members is None else b"{" + b",".join(members) + b"}"
         body = b'{"data":' + data + b"}"
         if errors:

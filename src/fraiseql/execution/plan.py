@@ -9,8 +9,10 @@ from __future__ import annotations
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 from typing import Any
 
+import orjson
 from graphql import (
     DocumentNode,
     FieldNode,
@@ -45,6 +47,11 @@ class RootPlan:
     field: FieldPlan | None = None
     compiled: Any = None
     guards: tuple[FieldPlan, ...] = ()
+    member_prefix: bytes = dataclass_field(init=False, default=b"")
+
+    def __post_init__(self) -> None:
+        # '"key":', encoded once per plan instead of once per request
+        self.member_prefix = orjson.dumps(self.key) + b":"
 
 
 @dataclass(slots=True)

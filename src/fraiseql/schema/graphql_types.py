@@ -8,7 +8,7 @@ graphql-core's own execution (introspection and the test oracle), not FraiseQL's
 from __future__ import annotations
 
 import enum
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from graphql import (
@@ -37,7 +37,13 @@ from graphql import (
 )
 
 from fraiseql.schema.inputs import build_input
-from fraiseql.schema.model import FieldModel, RootFieldModel, SchemaModel, TypeModel
+from fraiseql.schema.model import (
+    ArgumentModel,
+    FieldModel,
+    RootFieldModel,
+    SchemaModel,
+    TypeModel,
+)
 from fraiseql.schema.refs import ConnectionRef, OrderByRef, TypeRef, UnionRef, WhereRef
 from fraiseql.sql.operators import OBJECT_LIST_OPERATORS, OPERATORS_BY_KIND, Operand
 from fraiseql.types.definitions import EnumDefinition, TypeDefinition, get_definition
@@ -216,20 +222,24 @@ class GraphQLTypeFactory:
                 raise TypeError(f"{named!r} is not an input type")
         return inner if ref.nullable else GraphQLNonNull(inner)
 
+    def arguments(self, arguments: Mapping[str, ArgumentModel]) -> dict[str, GraphQLArgument]:
+        """The graphql-core arguments of a field; coerced values arrive under Python names."""
+        return {
+            name: GraphQLArgument(
+                self.input(argument.type_ref),
+                default_value=argument.default if argument.has_default else Undefined,
+                description=argument.description,
+                out_name=argument.python_name,
+            )
+            for name, argument in arguments.items()
+        }
+
     # -- composite types -----------------------------------------------------------------------
 
     def _field(self, field: FieldModel) -> GraphQLField:
         return GraphQLField(
             self.output(field.type_ref),
-            args={
-                name: GraphQLArgument(
-                    self.input(argument.type_ref),
-                    default_value=argument.default if argument.has_default else Undefined,
-                    description=argument.description,
-                    out_name=argument.python_name,
-                )
-                for name, argument in field.arguments.items()
-            },
+            args=self.arguments(field.arguments),
             resolve=_attribute_resolver(field.python_name),
             description=field.description,
             deprecation_reason=field.deprecation_reason,
@@ -526,14 +536,7 @@ class GraphQLTypeFactory:
         )
         return GraphQLField(
             output,
-            args={
-                arg_name: GraphQLArgument(
-                    self.input(argument.type_ref),
-                    default_value=argument.default if argument.has_default else Undefined,
-                    out_name=argument.python_name,
-                )
-                for arg_name, argument in root.arguments.items()
-            },
+            args=self.arguments(root.arguments),
             description=root.definition.description,
             deprecation_reason=root.definition.deprecation_reason,
         )

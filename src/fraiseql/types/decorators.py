@@ -15,7 +15,7 @@ import dis
 import enum as _enum
 import inspect
 from collections.abc import Callable
-from typing import Any, TypeVar, dataclass_transform, overload
+from typing import Any, Literal, TypeVar, dataclass_transform, overload
 
 from fraiseql.schema.naming import to_camel_case
 from fraiseql.types.definitions import (
@@ -281,6 +281,34 @@ def has_empty_body(function: Callable[..., Any]) -> bool:
     return False
 
 
+def _root_field(
+    target: F,
+    operation: Literal["query", "mutation"],
+    *,
+    name: str | None,
+    description: str | None,
+    deprecation_reason: str | None,
+    requires: Callable[[dict[str, Any]], bool] | None,
+    **options: Any,
+) -> F:
+    """Attach the definition of a root field (query or mutation) to its function."""
+    setattr(
+        target,
+        DEFINITION_ATTR,
+        ResolverDefinition(
+            function=target,
+            operation=operation,
+            name=name or to_camel_case(target.__name__),
+            description=description if description is not None else inspect.getdoc(target),
+            deprecation_reason=deprecation_reason,
+            auto=has_empty_body(target),
+            requires=requires,
+            **options,
+        ),
+    )
+    return target
+
+
 @overload
 def query(function: F, /) -> F: ...
 @overload
@@ -314,22 +342,16 @@ def query(
     """
 
     def wrap(target: F) -> F:
-        setattr(
+        return _root_field(
             target,
-            DEFINITION_ATTR,
-            ResolverDefinition(
-                function=target,
-                operation="query",
-                name=name or to_camel_case(target.__name__),
-                description=description if description is not None else inspect.getdoc(target),
-                deprecation_reason=deprecation_reason,
-                auto=has_empty_body(target),
-                max_page_size=max_page_size,
-                default_page_size=default_page_size,
-                requires=requires,
-            ),
+            "query",
+            name=name,
+            description=description,
+            deprecation_reason=deprecation_reason,
+            requires=requires,
+            max_page_size=max_page_size,
+            default_page_size=default_page_size,
         )
-        return target
 
     return wrap if function is None else wrap(function)
 
@@ -367,20 +389,14 @@ def mutation(
     """
 
     def wrap(target: F) -> F:
-        setattr(
+        return _root_field(
             target,
-            DEFINITION_ATTR,
-            ResolverDefinition(
-                function=target,
-                operation="mutation",
-                name=name or to_camel_case(target.__name__),
-                description=description if description is not None else inspect.getdoc(target),
-                deprecation_reason=deprecation_reason,
-                auto=has_empty_body(target),
-                sql_function=sql_function or f"fn_{target.__name__}",
-                requires=requires,
-            ),
+            "mutation",
+            name=name,
+            description=description,
+            deprecation_reason=deprecation_reason,
+            requires=requires,
+            sql_function=sql_function or f"fn_{target.__name__}",
         )
-        return target
 
     return wrap if function is None else wrap(function)
