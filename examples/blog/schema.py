@@ -257,3 +257,8 @@ async def delete_post(info, input: DeletePostInput) -> Post:
 
 
 MUTATIONS = [create_post, update_post, delete_post]
+
+
+def printable_schema() -> fraiseql.Schema:
+    """The blog's schema without a database (``fraiseql schema`` prints it)."""
+    return fraiseql.Schema(types=TYPES, queries=QUERIES, mutations=MUTATIONS)

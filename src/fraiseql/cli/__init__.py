@@ -1,0 +1,1 @@
+"""The ``fraiseql`` command line: one command per module, assembled in :mod:`fraiseql.cli.main`."""

@@ -1,0 +1,26 @@
+"""The ``fraiseql`` entry point: a Typer app with one command per module of this package."""
+
+from __future__ import annotations
+
+import typer
+
+from fraiseql.cli.schema_print import schema_command
+
+app = typer.Typer(
+    name="fraiseql",
+    help="FraiseQL: a GraphQL framework for PostgreSQL.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_show_locals=False,
+)
+app.command("schema")(schema_command)
+
+
+@app.callback()
+def _commands() -> None:
+    """FraiseQL: a GraphQL framework for PostgreSQL."""
+
+
+def main() -> None:
+    """Run the command line (the ``fraiseql`` console script)."""
+    app()
