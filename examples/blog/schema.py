@@ -256,7 +256,17 @@ async def delete_post(info, input: DeletePostInput) -> Post:
     """Delete a post and its comments (calls fn_delete_post)."""
 
 
-MUTATIONS = [create_post, update_post, delete_post]
+@fraiseql.mutation(sql_function="fn_create_post")
+async def create_posts(info, input: list[CreatePostInput]) -> list[Post]:
+    """Create several posts in one call, all or none (fn_create_post once per item)."""
+
+
+@fraiseql.mutation(sql_function="fn_update_post", batch="partial")
+async def update_posts(info, input: list[UpdatePostInput]) -> list[Post]:
+    """Change several posts in one call; the changes that fail leave the others standing."""
+
+
+MUTATIONS = [create_post, update_post, delete_post, create_posts, update_posts]
 
 
 def printable_schema() -> fraiseql.Schema:

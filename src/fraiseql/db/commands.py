@@ -1,54 +1,33 @@
-"""``CommandRepository``: calls one mutation function and checks its result contract."""
+"""``CommandRepository``: calls mutation functions and checks their result contract.
+
+Auto mutations use :meth:`CommandRepository.call`; custom mutation resolvers reach the same
+repository as ``info.commands`` and use :meth:`~CommandRepository.run` (one call that undoes
+itself when it fails) or :meth:`~CommandRepository.call_items` (a batch).
+"""
 
 from __future__ import annotations
 
 import decimal
-import uuid
-from dataclasses import dataclass, field
+from collections.abc import Sequence
 from typing import Any
 
 import orjson
 
+from fraiseql.db.batch import CALL_ITEMS_SQL, BatchMode, BatchOutcome, read_item_rows
+from fraiseql.db.contract import CONTRACT_SQL, ContractError, MutationOutcome, check_outcome
 from fraiseql.db.session import RequestSession
-from fraiseql.execution.errors import FraiseQLError
-from fraiseql.schema.graphql_types import MUTATION_STATUSES
 from fraiseql.schema.inputs import input_to_json_value
 from fraiseql.sql.identifiers import quote_qualified
 
-CONTRACT_SQL = """
-DO $$ BEGIN
-    CREATE TYPE fraiseql_mutation_result AS (
-        status  text,   -- success | noop | not_found | conflict | validation_error | forbidden
-        id      uuid,   -- the entity written (read back through its read model)
-        message text,   -- for people
-        errors  jsonb   -- [{"field": "...", "message": "...", "code": "..."}]
-    );
-EXCEPTION WHEN duplicate_object THEN NULL;
-END $$;
-"""
-"""The composite type every mutation function returns; run once per database."""
-
-
-class ContractError(FraiseQLError):
-    """A mutation function broke the result contract (unknown status, malformed errors)."""
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message, code="INVALID_MUTATION_RESULT")
-
-
-@dataclass(slots=True)
-class MutationOutcome:
-    """A checked ``fraiseql_mutation_result``."""
-
-    status: str
-    id: uuid.UUID | None
-    message: str | None
-    errors: list[dict[str, Any]] = field(default_factory=list)
-
-    @property
-    def succeeded(self) -> bool:
-        """Whether the write stands (``success`` or ``noop``)."""
-        return self.status in ("success", "noop")
+__all__ = [
+    "CONTRACT_SQL",
+    "CommandRepository",
+    "ContractError",
+    "MutationOutcome",
+    "arguments_json",
+    "check_outcome",
+    "items_json",
+]
 
 
 def _json_default(value: Any) -> Any:
@@ -71,34 +50,11 @@ def arguments_json(arguments: dict[str, Any]) -> str:
     return orjson.dumps(values, default=_json_default).decode()
 
 
-def check_outcome(function: str, row: Any) -> MutationOutcome:
-    """Validate a returned ``fraiseql_mutation_result`` row; :class:`ContractError` if broken."""
-    if row is None:
-        raise ContractError(f"{function} returned no row")
-    status, entity_id, message, errors_text = row[0], row[1], row[2], row[3]
-    if status not in MUTATION_STATUSES:
-        raise ContractError(f"{function} returned an unknown status {status!r}")
-    errors: list[dict[str, Any]] = []
-    if errors_text is not None:
-        try:
-            parsed = orjson.loads(errors_text)
-        except orjson.JSONDecodeError:
-            raise ContractError(f"{function} returned errors that are not JSON") from None
-        if not isinstance(parsed, list):
-            raise ContractError(f"{function} returned errors that are not a JSON array")
-        for item in parsed:
-            if not isinstance(item, dict) or not isinstance(item.get("message"), str):
-                raise ContractError(f"{function} returned an error without a message")
-            errors.append(
-                {
-                    "field": item.get("field") if isinstance(item.get("field"), str) else None,
-                    "message": item["message"],
-                    "code": item.get("code") if isinstance(item.get("code"), str) else status,
-                }
-            )
-    if status == "success" and entity_id is None:
-        raise ContractError(f"{function} returned success without an id")
-    return MutationOutcome(status, entity_id, message, errors)
+def items_json(items: Sequence[Any]) -> str:
+    """The JSON array of a batch: each item (an input object or a dict) as its own object."""
+    return orjson.dumps(
+        [input_to_json_value(item) for item in items], default=_json_default
+    ).decode()
 
 
 class CommandRepository:
@@ -108,7 +64,11 @@ class CommandRepository:
         self._session = session
 
     async def call(self, function: str, arguments: dict[str, Any]) -> MutationOutcome:
-        """Call ``function(arguments::jsonb)`` once and check its result."""
+        """Call ``function(arguments::jsonb)`` once and check its result.
+
+        Database errors are raised as they are, and a failed status leaves the function's
+        writes in the transaction: the caller rolls back (auto mutations do).
+        """
         sql = (
             "SELECT r.status, r.id, r.message, r.errors::text "
             f"FROM {quote_qualified(function)}($1::jsonb) AS r"
@@ -116,3 +76,36 @@ class CommandRepository:
         async with self._session.use() as connection:
             row = await connection.fetchrow(sql, arguments_json(arguments))
         return check_outcome(function, row)
+
+    async def call_items(
+        self, function: str, items: Sequence[Any], *, partial: bool = False
+    ) -> BatchOutcome:
+        """Call ``function`` once per item, in one statement (see :mod:`fraiseql.db.batch`).
+
+        ``partial=False``: all or nothing; the first failing item undoes every write of the
+        batch and is reported alone. ``partial=True``: a failing item undoes only itself. Errors
+        meant for the client (unique or check violations, ``RAISE ... USING HINT``) become the
+        item's status and errors; other errors raise and the batch is undone.
+        """
+        mode: BatchMode = "partial" if partial else "atomic"
+        if not items:
+            return BatchOutcome(mode, 0, [])
+        async with self._session.use() as connection:
+            rows = await connection.fetch(
+                CALL_ITEMS_SQL, quote_qualified(function), items_json(items), partial
+            )
+        return read_item_rows(function, mode, len(items), rows)
+
+    async def run(self, function: str, arguments: dict[str, Any]) -> MutationOutcome:
+        """Call ``function`` once in a subtransaction: a failure undoes this call only.
+
+        The request transaction stays usable after a failure, so a custom mutation can go on
+        (or raise, which rolls the whole request back). Arguments are sent as with
+        :meth:`call`: one input object as itself, otherwise an object of all arguments.
+        """
+        async with self._session.use() as connection:
+            rows = await connection.fetch(
+                CALL_ITEMS_SQL, quote_qualified(function), f"[{arguments_json(arguments)}]", True
+            )
+        item = read_item_rows(function, "partial", 1, rows).items[0]
+        return MutationOutcome(item.status, item.id, item.message, item.errors)

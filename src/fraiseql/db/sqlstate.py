@@ -13,8 +13,6 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-import asyncpg
-
 RETRYABLE = frozenset({"40001", "40P01"})
 """serialization_failure and deadlock_detected: the whole request may simply run again."""
 
@@ -55,8 +53,13 @@ def _key_field(error: Any, detail: str) -> str | None:
     return _field_from_constraint(error)
 
 
-def map_database_error(error: asyncpg.PostgresError) -> MappedError | None:
-    """The client-facing meaning of ``error``, or ``None`` when it must stay internal."""
+def map_database_error(error: Exception) -> MappedError | None:
+    """The client-facing meaning of ``error``, or ``None`` when it must stay internal.
+
+    ``error`` is an ``asyncpg.PostgresError`` or anything with the same attributes
+    (``sqlstate``, ``message``, ``detail``, ``hint``, ``constraint_name``...), such as an error
+    reported per item by a batch.
+    """
     sqlstate = getattr(error, "sqlstate", None) or ""
     detail = getattr(error, "detail", None) or ""
     if sqlstate in RETRYABLE:

@@ -20,6 +20,7 @@ from graphql import (
 from graphql.validation import NoSchemaIntrospectionCustomRule
 
 from fraiseql.execution.errors import format_graphql_error
+from fraiseql.security.input_lists import literal_list_errors
 from fraiseql.security.limits import QueryLimits, check_cost, check_shape
 
 
@@ -79,7 +80,9 @@ class DocumentCache:
             document = parse(source, max_tokens=limits.max_tokens)
         except GraphQLError as error:
             return CachedDocument(None, [format_graphql_error(error, "GRAPHQL_PARSE_FAILED")])
-        shape_errors = check_shape(document, limits)
+        shape_errors = check_shape(document, limits) + literal_list_errors(
+            document, limits.max_list_length
+        )
         if shape_errors:
             return CachedDocument(document, shape_errors)
         errors = validate(

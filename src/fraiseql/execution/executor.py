@@ -18,7 +18,7 @@ from fraiseql.db.sqlstate import RetryableTransactionError
 from fraiseql.execution.document_cache import DocumentCache
 from fraiseql.execution.errors import FraiseQLError, format_exception, format_graphql_error
 from fraiseql.execution.info import Info
-from fraiseql.execution.mutations import run_mutation
+from fraiseql.execution.mutations import run_custom_mutation, run_mutation
 from fraiseql.execution.outcome import (
     ExecutionResponse,
     GraphQLRequest,
@@ -35,6 +35,7 @@ from fraiseql.native.builder import PYTHON_BUILDER, Rendered
 from fraiseql.native.projector import NullBubble, Projector, materialize
 from fraiseql.schema.model import SchemaModel
 from fraiseql.security.claims import ClaimsError, SessionSettings
+from fraiseql.security.input_lists import variable_list_errors
 from fraiseql.security.limits import QueryLimits
 from fraiseql.security.persisted import PersistedQueries
 
@@ -124,6 +125,9 @@ class Executor:
                 "by this schema.",
                 "OPERATION_NOT_SUPPORTED",
             )
+        oversized = variable_list_errors(request.variables, self.documents.limits.max_list_length)
+        if oversized:
+            raise RequestError(oversized)
         coerced = get_variable_values(
             self.schema, prepared.operation.variable_definitions or (), request.variables or {}
         )
@@ -269,7 +273,13 @@ class Executor:
                     model, arguments, repository, own_savepoint=own_savepoint
                 )
             elif model.kind == "custom":
-                source = await resolve_custom(model, arguments, make_info(field, [root.key]))
+                info = make_info(field, [root.key])
+                if model.definition.operation == "mutation":
+                    source = await run_custom_mutation(
+                        model, arguments, info, own_savepoint=own_savepoint
+                    )
+                else:
+                    source = await resolve_custom(model, arguments, info)
                 source = materialize(shape, source)
             else:
                 source = await fetch_auto(self.model, model, root, arguments, repository)

@@ -1,8 +1,10 @@
-"""Answering an auto mutation: one function call, then the entity read through the query path.
+"""Answering mutation fields: auto ones (a function call, then a read-back) and custom ones.
+
+An auto mutation calls one function, then reads the entity through the query path.
 
 A failed mutation leaves no write behind: the request transaction (or, when the operation has
 several mutation fields, the field's savepoint) is rolled back whenever the function reports
-anything but ``success``/``noop`` or raises.
+anything but ``success``/``noop`` or raises, and whenever a custom mutation resolver raises.
 """
 
 from __future__ import annotations
@@ -15,6 +17,9 @@ import orjson
 from fraiseql.db.commands import CommandRepository
 from fraiseql.db.repository import QueryRepository
 from fraiseql.db.sqlstate import map_database_error
+from fraiseql.execution.batch_mutations import run_batch_mutation
+from fraiseql.execution.info import Info
+from fraiseql.execution.root_fields import resolve_custom
 from fraiseql.schema.model import RootFieldModel
 from fraiseql.sql.select import select_one
 
@@ -27,6 +32,8 @@ async def run_mutation(
     own_savepoint: bool,
 ) -> dict[str, Any]:
     """The payload source of one auto mutation: status, message, id, entity, errors."""
+    if root.batch is not None:
+        return await run_batch_mutation(root, arguments, repository, own_savepoint=own_savepoint)
     target = root.target
     function = root.definition.sql_function
     assert target is not None and function is not None
@@ -74,3 +81,24 @@ async def run_mutation(
         "entity": entity,
         "errors": outcome.errors,
     }
+
+
+async def run_custom_mutation(
+    root: RootFieldModel, arguments: dict[str, Any], info: Info, *, own_savepoint: bool
+) -> Any:
+    """Run a custom mutation resolver; if it raises, its writes are rolled back."""
+    session = info.repository.session
+    savepoint = (await session.connection()).transaction() if own_savepoint else None
+    if savepoint is not None:
+        await savepoint.start()
+    try:
+        result = await resolve_custom(root, arguments, info)
+    except BaseException:
+        if savepoint is not None:
+            await savepoint.rollback()
+        else:
+            session.mark_rollback()
+        raise
+    if savepoint is not None:
+        await savepoint.commit()
+    return result

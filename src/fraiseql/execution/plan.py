@@ -64,8 +64,12 @@ class OperationPlan:
 
     @property
     def mutation_count(self) -> int:
-        """How many auto mutation fields the operation runs."""
-        return sum(1 for r in self.roots if r.model is not None and r.model.kind == "mutation")
+        """How many mutation fields (auto or custom) the operation runs."""
+        return sum(
+            1
+            for r in self.roots
+            if r.model is not None and r.model.definition.operation == "mutation"
+        )
 
     @property
     def single_statement(self) -> bool:

@@ -6,7 +6,7 @@ import dataclasses
 import inspect
 import typing
 from collections.abc import Callable, Iterable, Sequence
-from typing import Any
+from typing import Any, Literal
 
 from fraiseql.schema.model import (
     ArgumentModel,
@@ -264,6 +264,7 @@ class _Builder:
             or self.max_page_size
         )
         default_page = min(definition.default_page_size or self.default_page_size, max_page)
+        batch = _batch_mode(definition, ref, arguments, where) if kind == "mutation" else None
         return RootFieldModel(
             definition=definition,
             graphql_name=definition.name,
@@ -276,6 +277,7 @@ class _Builder:
             max_page_size=max_page,
             default_page_size=default_page,
             requires=_checks(definition.requires, ref),
+            batch=batch,
         )
 
     def _classify(
@@ -285,7 +287,8 @@ class _Builder:
             return "custom", None
         named = ref.innermost()
         if definition.operation == "mutation":
-            if ref.is_list or not isinstance(named, TypeDefinition):
+            nested = ref.item is not None and ref.item.is_list
+            if nested or not isinstance(named, TypeDefinition):
                 raise SchemaDefinitionError(
                     f"{where}: an auto mutation (empty body) returns the type it writes, "
                     "one with sql_source; its GraphQL field returns a generated payload"
@@ -320,6 +323,37 @@ class _Builder:
         ):
             raise SchemaDefinitionError(f"{where}: {target.name} has no id or identifier column")
         return kind, target
+
+
+def _batch_mode(
+    definition: ResolverDefinition,
+    ref: TypeRef,
+    arguments: dict[str, ArgumentModel],
+    where: str,
+) -> Literal["atomic", "partial"] | None:
+    """The batch mode of an auto mutation (``None`` for a single-item one), checked."""
+    if not ref.is_list:
+        if definition.batch is not None:
+            raise SchemaDefinitionError(
+                f"{where}: batch= needs a batch mutation: one list argument, returning a list"
+            )
+        return None
+    only = next(iter(arguments.values())) if len(arguments) == 1 else None
+    item = only.type_ref.item if only is not None else None
+    named = item.named if item is not None else None
+    if (
+        only is None
+        or item is None
+        or only.type_ref.nullable
+        or item.nullable
+        or not isinstance(named, TypeDefinition)
+        or named.kind != "input"
+    ):
+        raise SchemaDefinitionError(
+            f"{where}: a batch mutation (returning a list) takes exactly one argument, "
+            "a list of input objects such as `input: list[CreatePostInput]`"
+        )
+    return definition.batch or "atomic"
 
 
 def _checks(own: Callable[[dict[str, Any]], bool] | None, ref: TypeRef) -> tuple[Any, ...]:

@@ -576,6 +576,10 @@ class GraphQLTypeFactory:
 
     def payload(self, root: RootFieldModel) -> GraphQLObjectType:
         """The generated ``<Mutation>Payload`` of an auto mutation."""
+        if root.batch is not None:
+            from fraiseql.schema.batch_payload import batch_payload
+
+            return batch_payload(self, root)
         name = root.graphql_name[:1].upper() + root.graphql_name[1:] + "Payload"
         existing = self.named.get(name)
         if isinstance(existing, GraphQLObjectType):

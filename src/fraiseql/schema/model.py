@@ -82,7 +82,8 @@ class RootFieldModel:
 
     ``kind`` is ``one``/``list``/``connection`` for auto fields answered by one SQL statement
     against ``target``'s read model, ``mutation`` for auto mutations (a PostgreSQL function,
-    then ``target`` read back), and ``custom`` for Python resolvers.
+    then ``target`` read back), and ``custom`` for Python resolvers. ``batch`` is set for an
+    auto mutation over a list of items (``atomic`` or ``partial``).
     """
 
     definition: ResolverDefinition
@@ -96,6 +97,7 @@ class RootFieldModel:
     max_page_size: int
     default_page_size: int
     requires: tuple[Callable[[dict[str, Any]], bool], ...] = ()
+    batch: Literal["atomic", "partial"] | None = None
 
 
 @dataclass(slots=True)

@@ -37,6 +37,8 @@ class QueryLimits:
     ``max_cost`` counts one per selected field, and multiplies what is selected under a list by
     its size: the literal ``first``/``last``/``limit`` argument when given, else the field's
     maximum page size for root lists, else ``nested_list_size`` for lists inside documents.
+    ``max_list_length`` bounds every list the client sends, in the document or the variables
+    (batch mutation inputs, ``in`` filters...; see :mod:`fraiseql.security.input_lists`).
     """
 
     max_depth: int | None = 10
@@ -44,6 +46,7 @@ class QueryLimits:
     max_tokens: int | None = 2000
     max_cost: int | None = 50_000
     nested_list_size: int = 10
+    max_list_length: int | None = 1000
     introspection: bool = True
     suggestions: bool = True
 

@@ -72,6 +72,18 @@ def select_one(model: TypeModel, by: str, value: str) -> Statement:
     return Statement(f"SELECT {data}::text FROM {table} WHERE {condition} LIMIT 1", params.values)
 
 
+def select_by_ids(model: TypeModel, ids: Sequence[Any]) -> Statement:
+    """The ``id`` (as text) and document of each row whose ``id`` is in ``ids``, one statement."""
+    table, data, _ = _source(model)
+    column = model.definition.id_column
+    assert column is not None
+    id_column = f"{ROW_ALIAS}.{quote_identifier(column)}"
+    return Statement(
+        f"SELECT {id_column}::text, {data}::text FROM {table} WHERE {id_column} = ANY ($1::uuid[])",
+        [list(ids)],
+    )
+
+
 def select_list(
     schema: SchemaModel,
     model: TypeModel,

@@ -366,6 +366,7 @@ def mutation(
     deprecation_reason: str | None = None,
     sql_function: str | None = None,
     requires: Callable[[dict[str, Any]], bool] | None = None,
+    batch: Literal["atomic", "partial"] | None = None,
 ) -> Callable[[F], F]: ...
 
 
@@ -378,6 +379,7 @@ def mutation(
     deprecation_reason: str | None = None,
     sql_function: str | None = None,
     requires: Callable[[dict[str, Any]], bool] | None = None,
+    batch: Literal["atomic", "partial"] | None = None,
 ) -> F | Callable[[F], F]:
     """Declare a root mutation field.
 
@@ -385,8 +387,17 @@ def mutation(
     default ``fn_<function name>``) with its arguments as JSONB, in the request transaction; the
     function returns a ``fraiseql_mutation_result`` and the entity it names is read back through
     the query path. The GraphQL field returns ``<Name>Payload`` (status, message, errors and the
-    entity). With a body, the function is a custom resolver ``(info, **arguments)``.
+    entity). With a body, the function is a custom resolver ``(info, **arguments)``; it
+    calls mutation functions through ``info.commands``.
+
+    A batch mutation is an auto mutation whose one argument is a list of input objects and
+    whose return annotation is a list (``-> list[Post]``): ``sql_function`` (the single-item
+    function) runs once per item in one statement, and the field returns
+    ``<Name>Payload`` with one result per item. ``batch="atomic"`` (the default) writes all
+    items or none; ``batch="partial"`` keeps the items that succeed.
     """
+    if batch not in (None, "atomic", "partial"):
+        raise ValueError(f"batch must be 'atomic' or 'partial', not {batch!r}")
 
     def wrap(target: F) -> F:
         return _root_field(
@@ -397,6 +408,7 @@ def mutation(
             deprecation_reason=deprecation_reason,
             requires=requires,
             sql_function=sql_function or f"fn_{target.__name__}",
+            batch=batch,
         )
 
     return wrap if function is None else wrap(function)

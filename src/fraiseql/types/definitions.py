@@ -90,7 +90,9 @@ class ResolverDefinition:
 
     ``auto`` is true when the function body is empty (``...``): FraiseQL then answers a query
     from the return type's ``sql_source`` with one SQL statement, and a mutation by calling the
-    PostgreSQL function ``sql_function`` (default ``fn_<python name>``).
+    PostgreSQL function ``sql_function`` (default ``fn_<python name>``). A batch mutation (an
+    auto mutation returning a list) calls it once per item, ``atomic`` (all or nothing) or
+    ``partial`` as ``batch`` says.
     """
 
     function: Callable[..., Any]
@@ -103,6 +105,7 @@ class ResolverDefinition:
     default_page_size: int | None = None
     sql_function: str | None = None
     requires: Callable[[dict[str, Any]], bool] | None = None
+    batch: Literal["atomic", "partial"] | None = None
 
 
 def get_definition(obj: object) -> Any:

@@ -1,0 +1,156 @@
+"""The mutation result contract: its SQL, and the check of each returned result.
+
+``CONTRACT_SQL`` creates the ``fraiseql_mutation_result`` type every mutation function returns
+and ``fraiseql_call_items``, the helper that calls such a function once per item of a JSON
+array, each item in a subtransaction (batch mutations and ``info.commands``).
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+
+from fraiseql.execution.errors import FraiseQLError
+from fraiseql.schema.graphql_types import MUTATION_STATUSES
+
+_RESULT_TYPE_SQL = """
+DO $$ BEGIN
+    CREATE TYPE fraiseql_mutation_result AS (
+        status  text,   -- success | noop | not_found | conflict | validation_error | forbidden
+        id      uuid,   -- the entity written (read back through its read model)
+        message text,   -- for people
+        errors  jsonb   -- [{"field": "...", "message": "...", "code": "..."}]
+    );
+EXCEPTION WHEN duplicate_object THEN NULL;
+END $$;
+"""
+
+# One row per item that ran. ``atomic``: every item in one subtransaction; the first item that
+# fails (a status other than success/noop, or an error) undoes them all and is the last row.
+# ``partial``: each item in its own subtransaction; a failed item undoes only itself.
+# Serialization failures and deadlocks are re-raised: the whole request is retried.
+_CALL_ITEMS_SQL = """
+CREATE OR REPLACE FUNCTION fraiseql_call_items(function_name text, items jsonb, partial boolean)
+RETURNS TABLE (
+    item_index integer, item_status text, item_id uuid, item_message text, item_errors text,
+    error_sqlstate text, error_message text, error_detail text, error_hint text,
+    error_constraint text, error_table text, error_column text
+) LANGUAGE plpgsql AS $fn$
+DECLARE
+    v_function regprocedure := to_regprocedure(function_name || '(jsonb)');
+    v_sql text;
+    v_item jsonb;
+    v_result fraiseql_mutation_result;
+    v_undo boolean;
+BEGIN
+    IF v_function IS NULL THEN
+        RAISE EXCEPTION 'fraiseql_call_items: there is no function %(jsonb)', function_name
+            USING ERRCODE = 'undefined_function';
+    END IF;
+    IF jsonb_typeof(items) IS DISTINCT FROM 'array' THEN
+        RAISE EXCEPTION 'fraiseql_call_items: items must be a JSON array'
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    v_sql := format('SELECT * FROM %s($1)', v_function::oid::regproc);
+    item_index := -1;
+    BEGIN
+        FOR v_item IN SELECT value FROM jsonb_array_elements(items) LOOP
+            item_index := item_index + 1;
+            v_undo := false;
+            item_status := NULL; item_id := NULL; item_message := NULL; item_errors := NULL;
+            error_sqlstate := NULL; error_message := NULL; error_detail := NULL;
+            error_hint := NULL; error_constraint := NULL; error_table := NULL;
+            error_column := NULL;
+            BEGIN
+                EXECUTE v_sql INTO v_result USING v_item;
+                item_status := v_result.status;
+                item_id := v_result.id;
+                item_message := v_result.message;
+                item_errors := v_result.errors::text;
+                IF item_status IS DISTINCT FROM 'success' AND item_status IS DISTINCT FROM 'noop'
+                THEN
+                    v_undo := true;
+                    RAISE EXCEPTION 'undo item %', item_index USING ERRCODE = 'FQB01';
+                END IF;
+            EXCEPTION WHEN OTHERS THEN
+                IF SQLSTATE IN ('40001', '40P01') THEN
+                    RAISE;
+                END IF;
+                IF NOT v_undo THEN
+                    GET STACKED DIAGNOSTICS
+                        error_sqlstate = RETURNED_SQLSTATE, error_message = MESSAGE_TEXT,
+                        error_detail = PG_EXCEPTION_DETAIL, error_hint = PG_EXCEPTION_HINT,
+                        error_constraint = CONSTRAINT_NAME, error_table = TABLE_NAME,
+                        error_column = COLUMN_NAME;
+                END IF;
+                IF NOT partial THEN
+                    v_undo := true;
+                    RAISE EXCEPTION 'undo all items' USING ERRCODE = 'FQB02';
+                END IF;
+            END;
+            RETURN NEXT;
+        END LOOP;
+    EXCEPTION WHEN SQLSTATE 'FQB02' THEN
+        RETURN NEXT;  -- the failed item; every write of the batch is undone
+    END;
+END;
+$fn$;
+"""
+
+CONTRACT_SQL = _RESULT_TYPE_SQL + _CALL_ITEMS_SQL
+"""The result type and the item-calling helper; run once per database (idempotent)."""
+
+
+class ContractError(FraiseQLError):
+    """A mutation function broke the result contract (unknown status, malformed errors)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, code="INVALID_MUTATION_RESULT")
+
+
+@dataclass(slots=True)
+class MutationOutcome:
+    """A checked ``fraiseql_mutation_result``."""
+
+    status: str
+    id: uuid.UUID | None
+    message: str | None
+    errors: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def succeeded(self) -> bool:
+        """Whether the write stands (``success`` or ``noop``)."""
+        return self.status in ("success", "noop")
+
+
+def check_outcome(function: str, row: Any) -> MutationOutcome:
+    """Validate a returned ``fraiseql_mutation_result`` row; :class:`ContractError` if broken."""
+    if row is None:
+        raise ContractError(f"{function} returned no row")
+    status, entity_id, message, errors_text = row[0], row[1], row[2], row[3]
+    if status not in MUTATION_STATUSES:
+        raise ContractError(f"{function} returned an unknown status {status!r}")
+    errors: list[dict[str, Any]] = []
+    if errors_text is not None:
+        try:
+            parsed = orjson.loads(errors_text)
+        except orjson.JSONDecodeError:
+            raise ContractError(f"{function} returned errors that are not JSON") from None
+        if not isinstance(parsed, list):
+            raise ContractError(f"{function} returned errors that are not a JSON array")
+        for item in parsed:
+            if not isinstance(item, dict) or not isinstance(item.get("message"), str):
+                raise ContractError(f"{function} returned an error without a message")
+            errors.append(
+                {
+                    "field": item.get("field") if isinstance(item.get("field"), str) else None,
+                    "message": item["message"],
+                    "code": item.get("code") if isinstance(item.get("code"), str) else status,
+                }
+            )
+    if status == "success" and entity_id is None:
+        raise ContractError(f"{function} returned success without an id")
+    return MutationOutcome(status, entity_id, message, errors)
