@@ -25,7 +25,12 @@ class Outcome:
 
 
 def _post(identifier: str) -> dict[str, object]:
-    return {"identifier": identifier, "title": identifier, "author": "alice", "category_path": "tech"}
+    return {
+        "identifier": identifier,
+        "title": identifier,
+        "author": "alice",
+        "category_path": "tech",
+    }
 
 
 @fraiseql.mutation

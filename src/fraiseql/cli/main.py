@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import typer
 
+from fraiseql.cli.drift import drift_command
 from fraiseql.cli.schema_print import schema_command
 
 app = typer.Typer(
@@ -14,6 +15,7 @@ app = typer.Typer(
     pretty_exceptions_show_locals=False,
 )
 app.command("schema")(schema_command)
+app.command("drift")(drift_command)
 
 
 @app.callback()
