@@ -28,9 +28,9 @@ EXCEPTION WHEN duplicate_object THEN NULL;
 END $$;
 """
 
-# One row per item that ran. ``atomic``: every item in one subtransaction; the first item that
-# fails (a status other than success/noop, or an error) undoes them all and is the last row.
-# ``partial``: each item in its own subtransaction; a failed item undoes only itself.
+# One row per item that ran. ``partial``: each item in its own subtransaction; a failed item
+# (a status other than success/noop, or an error) undoes only itself. ``atomic``: the loop is
+# one subtransaction; the first failed item undoes every item and is the last row returned.
 # Serialization failures and deadlocks are re-raised: the whole request is retried.
 _CALL_ITEMS_SQL = """
 CREATE OR REPLACE FUNCTION fraiseql_call_items(function_name text, items jsonb, partial boolean)
@@ -44,7 +44,7 @@ DECLARE
     v_sql text;
     v_item jsonb;
     v_result fraiseql_mutation_result;
-    v_undo boolean;
+    v_undo boolean := false;
 BEGIN
     IF v_function IS NULL THEN
         RAISE EXCEPTION 'fraiseql_call_items: there is no function %(jsonb)', function_name
@@ -56,7 +56,7 @@ BEGIN
     END IF;
     v_sql := format('SELECT * FROM %s($1)', v_function::oid::regproc);
     item_index := -1;
-    BEGIN
+    IF partial THEN
         FOR v_item IN SELECT value FROM jsonb_array_elements(items) LOOP
             item_index := item_index + 1;
             v_undo := false;
@@ -86,14 +86,38 @@ BEGIN
                         error_constraint = CONSTRAINT_NAME, error_table = TABLE_NAME,
                         error_column = COLUMN_NAME;
                 END IF;
-                IF NOT partial THEN
-                    v_undo := true;
-                    RAISE EXCEPTION 'undo all items' USING ERRCODE = 'FQB02';
-                END IF;
             END;
             RETURN NEXT;
         END LOOP;
-    EXCEPTION WHEN SQLSTATE 'FQB02' THEN
+        RETURN;
+    END IF;
+    BEGIN
+        FOR v_item IN SELECT value FROM jsonb_array_elements(items) LOOP
+            item_index := item_index + 1;
+            item_status := NULL; item_id := NULL; item_message := NULL; item_errors := NULL;
+            EXECUTE v_sql INTO v_result USING v_item;
+            item_status := v_result.status;
+            item_id := v_result.id;
+            item_message := v_result.message;
+            item_errors := v_result.errors::text;
+            IF item_status IS DISTINCT FROM 'success' AND item_status IS DISTINCT FROM 'noop' THEN
+                v_undo := true;
+                RAISE EXCEPTION 'undo the batch at item %', item_index USING ERRCODE = 'FQB02';
+            END IF;
+            RETURN NEXT;
+        END LOOP;
+    EXCEPTION WHEN OTHERS THEN
+        IF SQLSTATE IN ('40001', '40P01') THEN
+            RAISE;
+        END IF;
+        IF NOT v_undo THEN
+            item_status := NULL; item_id := NULL; item_message := NULL; item_errors := NULL;
+            GET STACKED DIAGNOSTICS
+                error_sqlstate = RETURNED_SQLSTATE, error_message = MESSAGE_TEXT,
+                error_detail = PG_EXCEPTION_DETAIL, error_hint = PG_EXCEPTION_HINT,
+                error_constraint = CONSTRAINT_NAME, error_table = TABLE_NAME,
+                error_column = COLUMN_NAME;
+        END IF;
         RETURN NEXT;  -- the failed item; every write of the batch is undone
     END;
 END;
