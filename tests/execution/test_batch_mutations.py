@@ -249,15 +249,61 @@ async def test_partial_mode_keeps_the_items_that_succeed(
     assert read_model == 3
 
 
-async def test_atomic_mode_undoes_writes_made_before_a_failed_status(
-    schema: Schema, db: asyncpg.Connection
+@pytest.mark.parametrize(
+    ("outcome", "status", "errors"),
+    [
+        ("conflict", "CONFLICT", []),
+        ("raise_hint", "VALIDATION_ERROR", [{"field": "outcome", "code": "refused"}]),
+    ],
+)
+async def test_atomic_mode_undoes_writes_made_before_a_failure(
+    schema: Schema, db: asyncpg.Connection, outcome: str, status: str, errors: list[object]
 ) -> None:
     query = PROBE.replace("probePartial", "probeAtomic")
-    items = [{"identifier": "undo-1"}, {"identifier": "undo-2", "outcome": "conflict"}]
+    slug = outcome.replace("_", "-")
+    items = [
+        {"identifier": f"undo-{slug}-1"},
+        {"identifier": f"undo-{slug}-2", "outcome": outcome},
+        {"identifier": f"undo-{slug}-3"},
+    ]
     payload = (await schema.run(query, {"input": items}))["data"]["probeAtomic"]
-    assert (payload["status"], payload["failedIndex"]) == ("CONFLICT", 1)
-    assert [(i["index"], i["post"]) for i in payload["items"]] == [(1, None)]
-    assert await _count(db, "undo-%") == 0
+    assert (payload["status"], payload["failedIndex"], payload["failedCount"]) == (status, 1, 1)
+    assert [(i["index"], i["post"], i["errors"]) for i in payload["items"]] == [(1, None, errors)]
+    assert await _count(db, f"undo-{slug}-%") == 0
+
+
+async def test_a_failed_item_shows_its_entity_as_it_stands(schema: Schema) -> None:
+    await schema.run(CREATE_POSTS, {"input": [_post("versioned")]})
+    result = await schema.run(
+        """mutation($input: [UpdatePostInput!]!) {
+             updatePosts(input: $input) {
+               status items { index status errors { field code } post { title version } }
+             }
+           }""",
+        {
+            "input": [
+                {"post": "versioned", "title": "second", "expectedVersion": 1},
+                {"post": "versioned", "title": "lost update", "expectedVersion": 1},
+            ]
+        },
+    )
+    assert result["data"]["updatePosts"] == {
+        "status": "CONFLICT",
+        "items": [
+            {
+                "index": 0,
+                "status": "SUCCESS",
+                "errors": [],
+                "post": {"title": "second", "version": 2},
+            },
+            {
+                "index": 1,
+                "status": "CONFLICT",
+                "errors": [{"field": "expected_version", "code": "stale_version"}],
+                "post": {"title": "second", "version": 2},
+            },
+        ],
+    }
 
 
 @pytest.mark.parametrize("field", ["probePartial", "probeAtomic"])

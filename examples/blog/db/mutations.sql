@@ -2,7 +2,9 @@
 -- contract (fraiseql_mutation_result) and syncing the read models it changes explicitly.
 -- Related entities are Trinity references: a UUID id or a human-readable identifier.
 -- The result type fraiseql_mutation_result comes from fraiseql.db.commands.CONTRACT_SQL, which
--- load_schema() runs first.
+-- load_schema() runs first. CONTRACT_SQL also creates fraiseql_call_items(function, items,
+-- partial), through which the batch mutations createPosts and updatePosts call fn_create_post
+-- and fn_update_post once per item, in one statement: a batch needs no SQL of its own.
 
 -- The primary key of a user given by id or identifier (NULL when there is none).
 CREATE OR REPLACE FUNCTION fn_user_pk(reference text) RETURNS integer
