@@ -20,6 +20,7 @@ import uvicorn
 
 from examples.blog.app import build
 from examples.blog.database import PROJECT_ROOT, SCHEMA_FILES, load_schema, seed
+from examples.blog.security import security_sql
 
 logger = logging.getLogger("examples.blog.serve")
 
@@ -29,6 +30,7 @@ def _fingerprint() -> str:
     digest = hashlib.sha256()
     for path in SCHEMA_FILES:
         digest.update(path.read_bytes())
+    digest.update(security_sql().encode())
     return "fraiseql example " + digest.hexdigest()[:16]
 
 

@@ -39,6 +39,8 @@ class Schema:
     mean" suggestions and ``debug``. ``session`` sets tenant claims, the role and the statement
     timeout in every request transaction (see :class:`SessionSettings`); ``persisted_queries``
     registers documents by hash and can restrict the API to them (allow-list mode).
+    ``require_rls=True`` applies the startup RLS check of ``@type(require_rls=True)`` to the
+    source of every type.
     """
 
     def __init__(
@@ -57,7 +59,9 @@ class Schema:
         persisted_queries: PersistedQueries | None = None,
         production: bool = False,
         debug: bool = False,
+        require_rls: bool = False,
     ) -> None:
+        self.require_rls = require_rls
         self.model: SchemaModel = build_model(
             types=types,
             queries=queries,
@@ -133,7 +137,8 @@ class Schema:
             {
                 model.definition.sql_source
                 for model in self.model.types.values()
-                if model.definition.require_rls and model.definition.sql_source
+                if (self.require_rls or model.definition.require_rls)
+                and model.definition.sql_source
             }
         )
         if not sources:
