@@ -30,6 +30,7 @@ UNREACHABLE = (
     TimeoutError,
     asyncpg.PostgresConnectionError,
     asyncpg.CannotConnectNowError,
+    asyncpg.TooManyConnectionsError,
 )
 """Errors that mean the server cannot be reached now (not a wrong password or database name)."""
 
