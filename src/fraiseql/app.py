@@ -35,7 +35,8 @@ def create_app(
     """Build the ASGI app of a schema: GraphQL at ``path``, the pool opened at startup.
 
     Give either a ready :class:`Schema` or the ``types``/``queries``/``mutations`` lists (plus
-    ``database_url``, else ``FRAISEQL_DATABASE_URL``) to build one.
+    ``database_url``, else ``FRAISEQL_DATABASE_URL``) to build one. ``batching=True`` accepts
+    JSON arrays of up to ``max_batch_size`` requests in one POST (see ``fraiseql.asgi.batch``).
     """
     if schema is not None and (
         types or queries or mutations or database_url or debug or schema_options

@@ -69,7 +69,8 @@ def build_asgi_app(
     GET and POST are served by :class:`GraphQLHTTPHandler`; with ``cors`` set, CORS preflight
     (OPTIONS) requests are answered by Starlette's ``CORSMiddleware``. The WebSocket transport
     will be a ``WebSocketRoute`` at the same ``path``: Starlette dispatches on the scope type,
-    so both routes can share the path.
+    so both routes can share the path. ``batching=True`` accepts JSON arrays of up to
+    ``max_batch_size`` requests in one POST (see :mod:`fraiseql.asgi.batch`).
     """
     handler = GraphQLHTTPHandler(
         executor,
