@@ -1,9 +1,10 @@
 """End-to-end requests per second of the example server, with the C core vs the Python builder.
 
-Starts the example blog app (``examples.blog.app:app``) twice under uvicorn, one worker each,
-on 127.0.0.1 and free ports: one with ``FRAISEQL_IMPL=c``, one with ``FRAISEQL_IMPL=python``.
-For each query and concurrency level, a load generator in its own process (``wrk`` when it is
-installed, else ``bench.loadgen``) drives the two servers in turn, C and Python alternating
+Starts the example blog app (``examples.blog.app:single_tenant_app``: no tenant role or claims)
+twice under uvicorn, one worker each, on 127.0.0.1 and free ports: one with
+``FRAISEQL_IMPL=c``, one with ``FRAISEQL_IMPL=python``. For each query and concurrency level,
+a load generator in its own process (``wrk`` when it is installed, else ``bench.loadgen``)
+drives the two servers in turn, C and Python alternating
 (C, Py, then Py, C, ...) for a few rounds. Reported per case: requests/s of each side (median
 over rounds), the C/Python ratio (median of the per-round ratios), latency percentiles and the
 server process's CPU time per request (from /proc), a steadier measure than requests/s on a
@@ -97,7 +98,7 @@ class Server:
             sys.executable,
             "-m",
             "uvicorn",
-            "examples.blog.app:app",
+            "examples.blog.app:single_tenant_app",
             "--host",
             "127.0.0.1",
             "--port",

@@ -42,6 +42,7 @@ from pathlib import Path
 
 import asyncpg
 
+from examples.blog.security import security_sql
 from fraiseql.db.commands import CONTRACT_SQL
 
 __all__ = ["PROJECT_ROOT", "SCHEMA_FILES", "load_schema", "seed"]
@@ -440,7 +441,10 @@ SELECT setval(pg_get_serial_sequence('tb_organisation', 'pk_organisation'),
 
 
 async def load_schema(dsn: str) -> None:
-    """(Re)create the example's tables, read models and sync functions, in one transaction.
+    """(Re)create the example's tables, read models, functions and policies, in one transaction.
+
+    The policies and the ``blog_app`` role come from :func:`examples.blog.security.security_sql`;
+    as RLS is forced, load (and seed) as a superuser or a role with BYPASSRLS.
 
     Running it again drops the example's objects, and so its data, and creates them anew.
     """
@@ -451,6 +455,7 @@ async def load_schema(dsn: str) -> None:
             await connection.execute(CONTRACT_SQL)  # the mutation result type
             for path in SCHEMA_FILES:
                 await connection.execute(path.read_text(encoding="utf-8"))
+            await connection.execute(security_sql())  # the app role and the tenant policies
     finally:
         await connection.close()
 

@@ -18,8 +18,9 @@ import time
 import asyncpg
 import uvicorn
 
-from examples.blog.app import build
+from examples.blog.app import TENANT_HEADER, build
 from examples.blog.database import PROJECT_ROOT, SCHEMA_FILES, load_schema, seed
+from examples.blog.security import APP_ROLE, security_sql
 
 logger = logging.getLogger("examples.blog.serve")
 
@@ -29,6 +30,7 @@ def _fingerprint() -> str:
     digest = hashlib.sha256()
     for path in SCHEMA_FILES:
         digest.update(path.read_bytes())
+    digest.update(security_sql().encode())
     return "fraiseql example " + digest.hexdigest()[:16]
 
 
@@ -73,6 +75,19 @@ async def prepare_database(reset: bool, posts: int) -> str:
     return dsn
 
 
+async def _tenants(dsn: str, count: int = 3) -> list[tuple[str, str]]:
+    """``(identifier, id)`` of the first organisations, to show which ids the demo accepts."""
+    connection = await asyncpg.connect(dsn)
+    try:
+        rows = await connection.fetch(
+            "SELECT identifier, id::text FROM tb_organisation ORDER BY pk_organisation LIMIT $1",
+            count,
+        )
+    finally:
+        await connection.close()
+    return [(row["identifier"], row["id"]) for row in rows]
+
+
 def main(argv: list[str] | None = None) -> None:
     """Run the demo server until Ctrl-C."""
     parser = argparse.ArgumentParser(prog="make demo", description=__doc__)
@@ -83,10 +98,20 @@ def main(argv: list[str] | None = None) -> None:
     arguments = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     dsn = asyncio.run(prepare_database(arguments.reset, arguments.posts))
+    tenants = asyncio.run(_tenants(dsn))
     url = f"http://{arguments.host}:{arguments.port}/graphql"
     print(f"\nFraiseQL example blog: open {url} in a browser for GraphiQL, or POST queries to it.")
+    print(
+        f"Requests run as the role {APP_ROLE!r} under row-level security: each organisation sees"
+        f" its own rows only,\nchosen by the {TENANT_HEADER} header (no header: no rows)."
+        " DEMO ONLY: the header is not authentication,\nany client may send any id."
+    )
+    for identifier, tenant in tenants:
+        print(f"  {TENANT_HEADER}: {tenant}   ({identifier})")
     example = '{"query":"{ posts(limit: 2) { title author { name } } }"}'
-    print(f"  curl -s -H 'Content-Type: application/json' -d '{example}' {url}")
+    header = f"{TENANT_HEADER}: {tenants[0][1]}" if tenants else f"{TENANT_HEADER}: <id>"
+    print(f"  curl -s -H 'Content-Type: application/json' -H '{header}' -d '{example}' {url}")
+    print(f'In GraphiQL, put the header in the Headers pane: {{"{TENANT_HEADER}": "<id>"}}')
     print("Press Ctrl-C to stop.\n")
     config = uvicorn.Config(
         build(dsn), host=arguments.host, port=arguments.port, log_level="warning", lifespan="on"

@@ -8,6 +8,7 @@ from typing import Any
 from starlette.applications import Starlette
 
 from fraiseql.asgi.app import build_asgi_app
+from fraiseql.asgi.batch import DEFAULT_MAX_BATCH_SIZE
 from fraiseql.asgi.cors import CORSConfig
 from fraiseql.asgi.http import ContextGetter
 from fraiseql.schema.schema import Schema
@@ -25,6 +26,8 @@ def create_app(
     context_getter: ContextGetter | None = None,
     cors: CORSConfig | None = None,
     max_body_size: int = 1 << 20,
+    batching: bool = False,
+    max_batch_size: int = DEFAULT_MAX_BATCH_SIZE,
     csrf_require_header_on_get: bool = False,
     debug: bool = False,
     **schema_options: Any,
@@ -32,7 +35,8 @@ def create_app(
     """Build the ASGI app of a schema: GraphQL at ``path``, the pool opened at startup.
 
     Give either a ready :class:`Schema` or the ``types``/``queries``/``mutations`` lists (plus
-    ``database_url``, else ``FRAISEQL_DATABASE_URL``) to build one.
+    ``database_url``, else ``FRAISEQL_DATABASE_URL``) to build one. ``batching=True`` accepts
+    JSON arrays of up to ``max_batch_size`` requests in one POST (see ``fraiseql.asgi.batch``).
     """
     if schema is not None and (
         types or queries or mutations or database_url or debug or schema_options
@@ -60,6 +64,8 @@ def create_app(
         context_getter=context_getter,
         cors=cors,
         max_body_size=max_body_size,
+        batching=batching,
+        max_batch_size=max_batch_size,
         csrf_require_header_on_get=csrf_require_header_on_get,
         on_startup=(schema.open,),
         on_shutdown=(schema.close,),

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 from starlette.routing import Route
 
+from fraiseql.asgi.batch import DEFAULT_MAX_BATCH_SIZE
 from fraiseql.asgi.body import DEFAULT_MAX_BODY_SIZE
 from fraiseql.asgi.http import DEFAULT_CSRF_HEADERS, ContextGetter, GraphQLHTTPHandler
 from fraiseql.execution.protocol import OperationExecutor
@@ -27,6 +28,8 @@ def graphql_router(
     graphiql: bool = True,
     context_getter: ContextGetter | None = None,
     max_body_size: int = DEFAULT_MAX_BODY_SIZE,
+    batching: bool = False,
+    max_batch_size: int = DEFAULT_MAX_BATCH_SIZE,
     csrf_require_header_on_get: bool = False,
     csrf_get_header_names: Iterable[str] = DEFAULT_CSRF_HEADERS,
 ) -> APIRouter:
@@ -45,6 +48,7 @@ def graphql_router(
         graphiql=graphiql,
         context_getter=context_getter,
         max_body_size=max_body_size,
+        max_batch_size=max_batch_size if batching else None,
         csrf_require_header_on_get=csrf_require_header_on_get,
         csrf_get_header_names=csrf_get_header_names,
     )

@@ -46,3 +46,17 @@ async def test_router_options(executor: Any) -> None:
         page = await client.get("/gql", headers={"Accept": "text/html"})
     assert too_large.status_code == 413
     assert page.status_code == 406  # no page, and text/html alone accepts no JSON type
+
+
+async def test_router_batching_is_opt_in(executor: Any) -> None:
+    app = FastAPI()
+    app.include_router(graphql_router(executor, path="/off"))
+    app.include_router(graphql_router(executor, path="/on", batching=True, max_batch_size=2))
+    batch = [{"query": "{ a }"}, {"query": "{ b }"}]
+    async with _client(app) as client:
+        off = await client.post("/off", json=batch)
+        on = await client.post("/on", json=batch)
+        over = await client.post("/on", json=[*batch, {"query": "{ c }"}])
+    assert off.status_code == 400
+    assert [r["data"]["echo"]["query"] for r in on.json()] == ["{ a }", "{ b }"]
+    assert over.json()["errors"][0]["extensions"]["code"] == "BATCH_TOO_LARGE"

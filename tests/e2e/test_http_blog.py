@@ -19,7 +19,7 @@ GRAPHQL_RESPONSE = "application/graphql-response+json"
 
 @pytest.fixture(scope="module")
 async def client(blog_database: str) -> AsyncIterator[httpx.AsyncClient]:
-    app = build(blog_database)
+    app = build(blog_database, tenancy=False)
     schema: Schema = app.state.fraiseql_schema
     await schema.open()
     try:

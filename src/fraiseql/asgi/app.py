@@ -11,6 +11,7 @@ from starlette.middleware import Middleware
 from starlette.routing import BaseRoute, Route
 from starlette.types import Lifespan
 
+from fraiseql.asgi.batch import DEFAULT_MAX_BATCH_SIZE
 from fraiseql.asgi.body import DEFAULT_MAX_BODY_SIZE
 from fraiseql.asgi.cors import CORSConfig
 from fraiseql.asgi.http import DEFAULT_CSRF_HEADERS, ContextGetter, GraphQLHTTPHandler
@@ -56,6 +57,8 @@ def build_asgi_app(
     context_getter: ContextGetter | None = None,
     cors: CORSConfig | None = None,
     max_body_size: int = DEFAULT_MAX_BODY_SIZE,
+    batching: bool = False,
+    max_batch_size: int = DEFAULT_MAX_BATCH_SIZE,
     csrf_require_header_on_get: bool = False,
     csrf_get_header_names: Iterable[str] = DEFAULT_CSRF_HEADERS,
     on_startup: Sequence[LifespanHook] = (),
@@ -66,13 +69,15 @@ def build_asgi_app(
     GET and POST are served by :class:`GraphQLHTTPHandler`; with ``cors`` set, CORS preflight
     (OPTIONS) requests are answered by Starlette's ``CORSMiddleware``. The WebSocket transport
     will be a ``WebSocketRoute`` at the same ``path``: Starlette dispatches on the scope type,
-    so both routes can share the path.
+    so both routes can share the path. ``batching=True`` accepts JSON arrays of up to
+    ``max_batch_size`` requests in one POST (see :mod:`fraiseql.asgi.batch`).
     """
     handler = GraphQLHTTPHandler(
         executor,
         graphiql=graphiql,
         context_getter=context_getter,
         max_body_size=max_body_size,
+        max_batch_size=max_batch_size if batching else None,
         csrf_require_header_on_get=csrf_require_header_on_get,
         csrf_get_header_names=csrf_get_header_names,
     )

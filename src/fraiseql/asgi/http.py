@@ -22,6 +22,7 @@ from starlette.responses import HTMLResponse, Response
 from starlette.types import Message, Receive, Scope, Send
 
 from fraiseql.asgi import media
+from fraiseql.asgi.batch import decode_post_body, run_batch
 from fraiseql.asgi.body import DEFAULT_MAX_BODY_SIZE, check_content_length, read_body
 from fraiseql.asgi.disconnect import cancel_on_disconnect
 from fraiseql.asgi.errors import (
@@ -32,11 +33,7 @@ from fraiseql.asgi.errors import (
     request_errors_body,
 )
 from fraiseql.asgi.graphiql import graphiql_html
-from fraiseql.asgi.params import (
-    parse_query_string,
-    request_from_json_body,
-    request_from_query_params,
-)
+from fraiseql.asgi.params import parse_query_string, request_from_query_params
 from fraiseql.execution.outcome import (
     GraphQLRequest,
     PreparedOperation,
@@ -66,6 +63,10 @@ class GraphQLHTTPHandler:
     When ``csrf_require_header_on_get`` is true, GET requests that run an operation must carry
     one of ``csrf_get_header_names`` (any value), else they are refused with 400. POST requests
     are always protected: only JSON content types, which need a CORS preflight, are accepted.
+
+    ``max_batch_size`` turns batching on: a POST body may then be a JSON array of up to that
+    many requests, answered by an array of results (see :mod:`fraiseql.asgi.batch`). ``None``
+    (the default) refuses arrays with 400.
     """
 
     def __init__(
@@ -77,9 +78,13 @@ class GraphQLHTTPHandler:
         max_body_size: int = DEFAULT_MAX_BODY_SIZE,
         csrf_require_header_on_get: bool = False,
         csrf_get_header_names: Iterable[str] = DEFAULT_CSRF_HEADERS,
+        max_batch_size: int | None = None,
     ) -> None:
         if max_body_size < 0:
             raise ValueError("max_body_size must not be negative")
+        if max_batch_size is not None and max_batch_size < 1:
+            raise ValueError("max_batch_size must be at least 1 (or None: batching off)")
+        self.max_batch_size = max_batch_size
         self.executor = executor
         self.graphiql = graphiql
         self.context_getter = context_getter
@@ -129,7 +134,10 @@ class GraphQLHTTPHandler:
                 self._check_csrf_header(request)
                 graphql_request = request_from_query_params(params)
             else:
-                graphql_request, request = await self._read_post(request, receive)
+                posted, request = await self._read_post(request, receive)
+                if isinstance(posted, list):
+                    return await self._run_batch(request, receive, posted, media_type)
+                graphql_request = posted
             return await self._run(request, receive, graphql_request, media_type)
         except TransportError as exc:
             return _response(exc.body(), exc.status, media_type, exc.headers)
@@ -157,14 +165,15 @@ class GraphQLHTTPHandler:
 
     async def _read_post(
         self, request: Request, receive: Receive
-    ) -> tuple[GraphQLRequest, Request]:
+    ) -> tuple[GraphQLRequest | list[GraphQLRequest], Request]:
         problem = media.check_request_content_type(request.headers.get("content-type"))
         if problem is not None:
             raise TransportError(415, problem, code="UNSUPPORTED_MEDIA_TYPE")
         check_content_length(request.headers, self.max_body_size)
         body = await read_body(receive, self.max_body_size)
         # Hand the context getter a request whose body() still works: replay what was read.
-        return request_from_json_body(body), Request(request.scope, _replay(body, receive))
+        posted = decode_post_body(body, self.max_batch_size)
+        return posted, Request(request.scope, _replay(body, receive))
 
     async def _run(
         self,
@@ -180,6 +189,26 @@ class GraphQLHTTPHandler:
             self.executor.execute(prepared, graphql_request, context), receive
         )
         return _response(result.body, 200, media_type, result.headers)
+
+    async def _run_batch(
+        self,
+        request: Request,
+        receive: Receive,
+        graphql_requests: list[GraphQLRequest],
+        media_type: str,
+    ) -> Response:
+        """Run a batch in order; each member takes the single-request path with its own context."""
+        user_context = await self._user_context(request)
+
+        async def run_one(graphql_request: GraphQLRequest) -> bytes:
+            prepared = self.executor.prepare(graphql_request)
+            _check_operation_type(prepared, request.method)
+            context = {**user_context, "request": request}
+            result = await self.executor.execute(prepared, graphql_request, context)
+            return result.body
+
+        body = await cancel_on_disconnect(run_batch(graphql_requests, run_one), receive)
+        return _response(body, 200, media_type)
 
     async def _user_context(self, request: Request) -> Mapping[str, Any]:
         if self.context_getter is None:

@@ -103,6 +103,11 @@ def request_from_json_body(body: bytes) -> GraphQLRequest:
         raise bad_request("The request body is not valid UTF-8 encoded JSON.") from None
     if not isinstance(payload, dict):
         raise bad_request("The request body must be a JSON object.")
+    return request_from_payload(payload)
+
+
+def request_from_payload(payload: Mapping[str, Any]) -> GraphQLRequest:
+    """Build a request from a decoded JSON object (a POST body, or one member of a batch)."""
     extensions = _map_or_none(payload.get("extensions"), "extensions")
     return GraphQLRequest(
         query=_required_query(payload.get("query"), extensions),

@@ -1,20 +1,49 @@
-"""The connection pool, configured from ``FRAISEQL_DATABASE_URL`` or explicit settings."""
+"""The connection pool, configured from ``FRAISEQL_DATABASE_URL`` or explicit settings.
+
+The pool can also be opened in the background: :meth:`Database.open_in_background` tries once
+and, when the server cannot be reached, keeps trying with a growing delay while requests get
+``ServiceUnavailable`` (503 with ``Retry-After``); the first time the pool comes up, an
+``on_open`` check runs (the schema's ``require_rls`` check), and a failing check closes the
+pool again, is logged at CRITICAL level and is retried like a connection failure.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import logging
+import math
 import os
-from collections.abc import Callable
+import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
 import asyncpg
+
+from fraiseql.execution.outcome import ServiceUnavailable
+
+logger = logging.getLogger("fraiseql.db")
+
+UNREACHABLE = (
+    OSError,
+    TimeoutError,
+    asyncpg.PostgresConnectionError,
+    asyncpg.CannotConnectNowError,
+    asyncpg.TooManyConnectionsError,
+)
+"""Errors that mean the server cannot be reached now (not a wrong password or database name)."""
 
 DATABASE_URL_ENV = "FRAISEQL_DATABASE_URL"
 
 
 @dataclass(frozen=True, slots=True)
 class PoolSettings:
-    """How the pool connects: DSN, size, timeouts (seconds)."""
+    """How the pool connects: DSN, size, timeouts (seconds).
+
+    ``retry_min_delay`` and ``retry_max_delay`` bound the delay between two attempts to open
+    the pool in the background (it doubles from one to the next).
+    """
 
     dsn: str
     min_size: int = 1
@@ -22,6 +51,9 @@ class PoolSettings:
     acquire_timeout: float = 1.0
     statement_timeout_ms: int = 30_000
     statement_cache_size: int = 256
+    connect_timeout: float = 5.0
+    retry_min_delay: float = 0.5
+    retry_max_delay: float = 10.0
 
     @classmethod
     def from_env(cls, dsn: str | None = None, **overrides: Any) -> PoolSettings:
@@ -35,6 +67,9 @@ class PoolSettings:
 StatementObserver = Callable[[str], None]
 """Called with the SQL text of every statement a pooled connection runs."""
 
+OnOpen = Callable[[asyncpg.Pool], Awaitable[None]]
+"""A check run on the pool just opened, before requests may use it; raising closes it again."""
+
 
 class Database:
     """An asyncpg pool opened at application startup and closed at shutdown.
@@ -47,6 +82,9 @@ class Database:
     def __init__(self, settings: PoolSettings, *, observe_statements: bool = False) -> None:
         self.settings = settings
         self._pool: asyncpg.Pool | None = None
+        self._opener: asyncio.Task[None] | None = None
+        self._next_attempt = 0.0
+        self.last_error: BaseException | None = None
         self.observe_statements = observe_statements
         self.statement_observers: list[StatementObserver] = []
 
@@ -80,6 +118,7 @@ class Database:
             min_size=settings.min_size,
             max_size=settings.max_size,
             statement_cache_size=settings.statement_cache_size,
+            timeout=settings.connect_timeout,
             init=self._init_connection,
             reset=self._reset_connection,
             server_settings={
@@ -88,15 +127,87 @@ class Database:
             },
         )
 
+    async def open_in_background(self, on_open: OnOpen | None = None) -> None:
+        """Open the pool now if the server answers, else keep trying in the background.
+
+        Returns once the pool is open and ``on_open`` passed, or once the first attempt failed
+        because the server is unreachable (see ``UNREACHABLE``). Any other error (a wrong
+        password, a failing ``on_open``) propagates: with the server up, a misconfiguration
+        stops the application as before.
+        """
+        if self._pool is not None or self._opener is not None:
+            return
+        try:
+            await self._open_and_check(on_open)
+        except UNREACHABLE as error:
+            self.last_error = error
+            logger.warning(
+                "database unreachable at startup (%s); answering 503 and retrying", error
+            )
+            self._next_attempt = time.monotonic() + self.settings.retry_min_delay
+            self._opener = asyncio.create_task(self._keep_trying(on_open))
+
+    async def _open_and_check(self, on_open: OnOpen | None) -> None:
+        await self.open()
+        if on_open is None:
+            return
+        assert self._pool is not None
+        try:
+            await on_open(self._pool)
+        except BaseException:
+            pool, self._pool = self._pool, None
+            await pool.close()  # not self.close(): that would cancel the retrying task
+            raise
+
+    async def _keep_trying(self, on_open: OnOpen | None) -> None:
+        delay = self.settings.retry_min_delay
+        while True:
+            await asyncio.sleep(max(0.0, self._next_attempt - time.monotonic()))
+            try:
+                await self._open_and_check(on_open)
+            except UNREACHABLE as error:
+                self.last_error = error
+                logger.info("database still unreachable: %s", error)
+            except Exception as error:  # the on_open check refused: loud, and retried
+                self.last_error = error
+                logger.critical("the database came up but cannot be used: %s", error)
+            else:
+                self.last_error = None
+                self._opener = None
+                logger.warning("database reachable again: the pool is open")
+                return
+            delay = min(delay * 2, self.settings.retry_max_delay)
+            self._next_attempt = time.monotonic() + delay
+
+    @property
+    def is_open(self) -> bool:
+        """Whether the pool is open (and, when opened in the background, its check passed)."""
+        return self._pool is not None and self._opener is None
+
     async def close(self) -> None:
-        """Close the pool, waiting for connections to be released."""
+        """Close the pool, waiting for connections to be released; stop background attempts."""
+        opener, self._opener = self._opener, None
+        if opener is not None:
+            opener.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await opener
         if self._pool is not None:
             pool, self._pool = self._pool, None
             await pool.close()
 
     @property
     def pool(self) -> asyncpg.Pool:
-        """The open pool; raises when :meth:`open` was not awaited."""
+        """The open pool.
+
+        Raises ``ServiceUnavailable`` while the pool is being opened in the background (its
+        ``retry_after`` is the time to the next attempt), ``RuntimeError`` when it was never
+        opened.
+        """
+        if self._opener is not None:
+            wait = max(1, math.ceil(self._next_attempt - time.monotonic()))
+            raise ServiceUnavailable(
+                "The database is unavailable. Try again shortly.", retry_after=wait
+            )
         if self._pool is None:
             raise RuntimeError("the database pool is not open (was the app's startup run?)")
         return self._pool

@@ -22,6 +22,7 @@ from graphql.validation import NoSchemaIntrospectionCustomRule
 from fraiseql.execution.errors import format_graphql_error
 from fraiseql.security.input_lists import literal_list_errors
 from fraiseql.security.limits import QueryLimits, check_cost, check_shape
+from fraiseql.security.tokens import length_limit_error, token_limit_error
 
 
 @dataclass(slots=True)
@@ -68,6 +69,12 @@ class DocumentCache:
             self.hits += 1
             return entry
         self.misses += 1
+        refused = token_limit_error(source, self.limits.max_tokens) or length_limit_error(
+            source, self.limits.max_length
+        )
+        if refused is not None:
+            # Not cached: its key would be up to a whole body, and refusing it again is cheap.
+            return CachedDocument(None, [format_graphql_error(refused, "GRAPHQL_PARSE_FAILED")])
         entry = self._load(source)
         self._entries[source] = entry
         if len(self._entries) > self.max_size:

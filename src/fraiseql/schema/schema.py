@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
+import asyncpg
 import orjson
 from graphql import GraphQLSchema
 from graphql import print_schema as print_graphql_schema
@@ -38,6 +39,8 @@ class Schema:
     mean" suggestions and ``debug``. ``session`` sets tenant claims, the role and the statement
     timeout in every request transaction (see :class:`SessionSettings`); ``persisted_queries``
     registers documents by hash and can restrict the API to them (allow-list mode).
+    ``require_rls=True`` applies the startup RLS check of ``@type(require_rls=True)`` to the
+    source of every type.
     """
 
     def __init__(
@@ -56,7 +59,9 @@ class Schema:
         persisted_queries: PersistedQueries | None = None,
         production: bool = False,
         debug: bool = False,
+        require_rls: bool = False,
     ) -> None:
+        self.require_rls = require_rls
         self.model: SchemaModel = build_model(
             types=types,
             queries=queries,
@@ -115,25 +120,34 @@ class Schema:
         return orjson.loads(response.body)  # type: ignore[no-any-return]
 
     async def open(self) -> None:
-        """Open the database pool; check RLS for the types that require it."""
+        """Open the database pool and check RLS for the types that require it.
+
+        When the database cannot be reached, this returns anyway: requests are answered with
+        503 and ``Retry-After`` while the pool is retried in the background, and the RLS check
+        runs when it first comes up (a failing check is logged at CRITICAL level and the
+        requests keep getting 503). With the database reachable, a failing RLS check raises
+        ``RLSConfigurationError`` here, which stops the application's startup.
+        """
         if self.database is None:
             return
-        await self.database.open()
+        await self.database.open_in_background(self._check_rls)
+
+    async def _check_rls(self, pool: asyncpg.Pool) -> None:
         sources = sorted(
             {
                 model.definition.sql_source
                 for model in self.model.types.values()
-                if model.definition.require_rls and model.definition.sql_source
+                if (self.require_rls or model.definition.require_rls)
+                and model.definition.sql_source
             }
         )
         if not sources:
             return
-        async with self.database.pool.acquire() as connection:
+        async with pool.acquire() as connection:
             role = self.executor.session_settings.role if self.executor.session_settings else None
             role = role or await connection.fetchval("SELECT current_user")
             problems = await rls_problems(connection, sources, role)
         if problems:
-            await self.database.close()
             raise RLSConfigurationError(
                 "row-level security is required but not enforced: " + "; ".join(problems)
             )

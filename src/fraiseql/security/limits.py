@@ -39,11 +39,16 @@ class QueryLimits:
     maximum page size for root lists, else ``nested_list_size`` for lists inside documents.
     ``max_list_length`` bounds every list the client sends, in the document or the variables
     (batch mutation inputs, ``in`` filters...; see :mod:`fraiseql.security.input_lists`).
+
+    ``max_length`` bounds the document text in characters (variables are not counted): a
+    document within the token limit can still hold one huge string literal or comment, which
+    graphql-core's lexer reads at about 100 ms per MiB. Large values belong in variables.
     """
 
     max_depth: int | None = 10
     max_aliases: int | None = 15
     max_tokens: int | None = 2000
+    max_length: int | None = 100_000
     max_cost: int | None = 50_000
     nested_list_size: int = 10
     max_list_length: int | None = 1000
