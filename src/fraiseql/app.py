@@ -10,6 +10,8 @@ from starlette.applications import Starlette
 from fraiseql.asgi.app import build_asgi_app
 from fraiseql.asgi.cors import CORSConfig
 from fraiseql.asgi.http import ContextGetter
+from fraiseql.observability.config import InstalledObservability, Observability
+from fraiseql.observability.health import DEFAULT_HEALTH_PATHS, health_routes
 from fraiseql.schema.schema import Schema
 
 
@@ -27,12 +29,16 @@ def create_app(
     max_body_size: int = 1 << 20,
     csrf_require_header_on_get: bool = False,
     debug: bool = False,
+    observability: Observability | None = None,
+    health_paths: tuple[str, str] | None = DEFAULT_HEALTH_PATHS,
     **schema_options: Any,
 ) -> Starlette:
     """Build the ASGI app of a schema: GraphQL at ``path``, the pool opened at startup.
 
     Give either a ready :class:`Schema` or the ``types``/``queries``/``mutations`` lists (plus
-    ``database_url``, else ``FRAISEQL_DATABASE_URL``) to build one.
+    ``database_url``, else ``FRAISEQL_DATABASE_URL``) to build one. ``observability`` turns on
+    request logs, metrics, tracing and error recording; ``health_paths`` are the liveness and
+    readiness endpoints (``None``: none).
     """
     if schema is not None and (
         types or queries or mutations or database_url or debug or schema_options
@@ -53,6 +59,8 @@ def create_app(
             debug=debug,
             **schema_options,
         )
+    observed = observability.install(schema) if observability else InstalledObservability()
+    routes = health_routes(schema.database, health_paths) if health_paths else []
     app = build_asgi_app(
         schema,
         path=path,
@@ -61,8 +69,11 @@ def create_app(
         cors=cors,
         max_body_size=max_body_size,
         csrf_require_header_on_get=csrf_require_header_on_get,
-        on_startup=(schema.open,),
-        on_shutdown=(schema.close,),
+        on_startup=(schema.open, *observed.on_startup),
+        on_shutdown=(*observed.on_shutdown, schema.close),
+        instrumentation=observed.instrumentation,
+        routes=[*routes, *observed.routes],
     )
     app.state.fraiseql_schema = schema
+    app.state.fraiseql_observability = observed
     return app

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import typer
 
+from fraiseql.cli.errors import errors_app
 from fraiseql.cli.schema_print import schema_command
 
 app = typer.Typer(
@@ -14,6 +15,7 @@ app = typer.Typer(
     pretty_exceptions_show_locals=False,
 )
 app.command("schema")(schema_command)
+app.add_typer(errors_app, name="errors")
 
 
 @app.callback()

@@ -35,13 +35,17 @@ class PoolSettings:
 StatementObserver = Callable[[str], None]
 """Called with the SQL text of every statement a pooled connection runs."""
 
+QueryObserver = Callable[[Any], None]
+"""Called with asyncpg's ``LoggedQuery`` (text, elapsed time, exception) of every statement."""
+
 
 class Database:
     """An asyncpg pool opened at application startup and closed at shutdown.
 
     With ``observe_statements`` every connection reports the statements it runs to the
     callables in ``statement_observers`` (tests count statements this way; it costs a callback
-    per statement, so it is off by default).
+    per statement, so it is off by default), and their full log records to ``query_observers``
+    (the observability package times statements this way).
     """
 
     def __init__(self, settings: PoolSettings, *, observe_statements: bool = False) -> None:
@@ -49,10 +53,13 @@ class Database:
         self._pool: asyncpg.Pool | None = None
         self.observe_statements = observe_statements
         self.statement_observers: list[StatementObserver] = []
+        self.query_observers: list[QueryObserver] = []
 
     def _report(self, record: Any) -> None:
         for observer in self.statement_observers:
             observer(record.query)
+        for query_observer in self.query_observers:
+            query_observer(record)
 
     @staticmethod
     async def _reset_connection(connection: asyncpg.Connection) -> None:
