@@ -74,3 +74,13 @@ async def graphql(
     if variables is not None:
         body["variables"] = variables
     return await client.post("/graphql", json=body, headers=headers)
+
+
+@fraiseql.query
+async def sleepy(info: fraiseql.Info, seconds: float) -> float | None:
+    """Holds its connection for ``seconds`` (to fill the pool)."""
+    await info.repository.fetch_value(Statement("SELECT pg_sleep($1)", [seconds]))
+    return seconds
+
+
+TEST_QUERIES.append(sleepy)

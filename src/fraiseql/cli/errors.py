@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 from collections.abc import Awaitable, Callable
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, NoReturn, TypeVar
 
 import asyncpg
 import orjson
@@ -29,22 +29,26 @@ DatabaseOption = Annotated[
 ]
 
 
+def _fail(message: str) -> NoReturn:
+    """Stop with ``message`` on stderr and exit status 2 (usage or environment problem)."""
+    typer.echo(f"Error: {message}", err=True)
+    raise typer.Exit(2)
+
+
 def _run(database_url: str | None, action: Callable[[asyncpg.Connection], Awaitable[T]]) -> T:
     dsn = database_url or os.environ.get(DATABASE_URL_ENV)
     if not dsn:
-        raise typer.BadParameter(f"give --database-url or set {DATABASE_URL_ENV}")
+        _fail(f"give --database-url or set {DATABASE_URL_ENV}")
 
     async def run() -> T:
         try:
             connection = await asyncpg.connect(dsn, timeout=10)
         except (OSError, asyncpg.PostgresError) as error:
-            raise typer.BadParameter(f"cannot connect to the database: {error}") from None
+            _fail(f"cannot connect to the database: {error}")
         try:
             return await action(connection)
         except asyncpg.UndefinedTableError:
-            raise typer.BadParameter(
-                "the table fraiseql_errors does not exist: run 'fraiseql errors install'"
-            ) from None
+            _fail("the table fraiseql_errors does not exist: run 'fraiseql errors install'")
         finally:
             await connection.close()
 
@@ -70,9 +74,9 @@ def list_command(
 ) -> None:
     """List recorded errors, most recently seen first."""
     if status != "all" and status not in STATUSES:
-        raise typer.BadParameter(f"--status must be one of {', '.join(STATUSES)} or 'all'")
+        _fail(f"--status must be one of {', '.join(STATUSES)} or 'all'")
     if category is not None and category not in ("user", "system", "unexpected"):
-        raise typer.BadParameter("--category must be user, system or unexpected")
+        _fail("--category must be user, system or unexpected")
 
     async def fetch(connection: asyncpg.Connection) -> list[dict[str, Any]]:
         return await list_errors(
