@@ -8,7 +8,14 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    REGISTRY,
+    CollectorRegistry,
+    Counter,
+    Histogram,
+    ProcessCollector,
+)
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.exposition import generate_latest
 from prometheus_client.registry import Collector
@@ -32,7 +39,8 @@ class MetricsObserver(Observer):
     """Counts and times requests into a Prometheus registry (a fresh one unless given).
 
     Operation names come from clients, so at most ``max_operations`` distinct names become
-    label values; later ones are counted under ``(other)``.
+    label values; later ones are counted under ``(other)``. The process' CPU, memory and file
+    descriptors (``process_*``) are exported too, as the global registry does.
     """
 
     def __init__(
@@ -41,6 +49,8 @@ class MetricsObserver(Observer):
         self.registry = registry if registry is not None else CollectorRegistry()
         self.max_operations = max_operations
         self._operations: set[str] = set()
+        if self.registry is not REGISTRY:
+            ProcessCollector(registry=self.registry)
         labels = ("operation", "operation_type")
         self.requests = Counter(
             "fraiseql_requests",
