@@ -7,9 +7,8 @@ import shutil
 import subprocess
 
 import pytest
-from prometheus_client.parser import text_string_to_metric_families
-
 from examples.blog.observed import build
+from prometheus_client.parser import text_string_to_metric_families
 
 from .conftest import POSTS_QUERY, graphql, serving
 from .dashboards import DASHBOARDS, DEPLOY, SYNTHETIC, metric_names, panel_queries

@@ -29,7 +29,24 @@ if TYPE_CHECKING:
     from fraiseql.db.pool import Database
     from fraiseql.execution.document_cache import DocumentCache
 
-LATENCY_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10)
+LATENCY_BUCKETS = (
+    0.0001,
+    0.00025,
+    0.0005,
+    0.001,
+    0.0025,
+    0.005,
+    0.01,
+    0.025,
+    0.05,
+    0.1,
+    0.25,
+    0.5,
+    1,
+    2.5,
+    5,
+    10,
+)
 OTHER_OPERATIONS = "(other)"
 ANONYMOUS = "(anonymous)"
 NO_OPERATION = "(none)"
