@@ -127,3 +127,44 @@ def test_redaction_keeps_keys_and_shapes() -> None:
     }
     assert Redaction(enabled=False).apply(variables) is variables
     assert Redaction().apply(None) is None
+
+
+async def test_request_ids_from_clients_are_plain_tokens_only(
+    blog_database: str, log_stream: io.StringIO
+) -> None:
+    app = observed_app(blog_database, Observability())
+    async with serving(app) as client:
+        kept = await graphql(client, "{ __typename }", **{"x-request-id": "abc-123.x:y_z"})
+        replaced = await graphql(client, "{ __typename }", **{"x-request-id": 'a b"<script>'})
+        too_long = await graphql(client, "{ __typename }", **{"x-request-id": "x" * 65})
+    assert kept.headers["x-request-id"] == "abc-123.x:y_z"
+    for response in (replaced, too_long):
+        fresh = response.headers["x-request-id"]
+        assert len(fresh) == 32 and fresh.isalnum()
+    assert [line["request_id"] for line in request_lines(log_stream)] == [
+        "abc-123.x:y_z",
+        replaced.headers["x-request-id"],
+        too_long.headers["x-request-id"],
+    ]
+
+
+async def test_a_refusing_context_getter_still_ends_the_request(blog_database: str) -> None:
+    from examples.blog.schema import QUERIES, TYPES
+    from starlette.exceptions import HTTPException
+    from starlette.requests import Request
+
+    import fraiseql
+
+    def refuse(request: Request) -> dict[str, str]:
+        raise HTTPException(401, "who are you?")
+
+    app = fraiseql.create_app(
+        types=TYPES, queries=QUERIES, database_url=blog_database, context_getter=refuse,
+        observability=Observability(metrics=True, log_requests=False),
+    )  # fmt: skip
+    async with serving(app) as client:
+        response = await graphql(client, "{ __typename }")
+        metrics = (await client.get("/metrics")).text
+    assert response.status_code == 401
+    # Refused before execution: no operation was started.
+    assert 'operation="(none)",operation_type="(none)",status="401"} 1.0' in metrics

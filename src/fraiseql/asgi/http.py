@@ -106,6 +106,10 @@ class GraphQLHTTPHandler:
             if instrumentation is not None and record is not None:
                 await instrumentation.end(record, 499)  # nginx's "client closed request"
             return
+        except HTTPException as exc:  # the context getter's 401/403, answered by Starlette
+            if instrumentation is not None and record is not None:
+                await instrumentation.end(record, exc.status_code)
+            raise
         if instrumentation is not None and record is not None:
             response.headers.update(await instrumentation.end(record, response.status_code))
         await response(scope, receive, send)

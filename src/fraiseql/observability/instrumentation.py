@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
+import re
 import time
 import uuid
 from collections.abc import Mapping, Sequence
@@ -18,6 +19,7 @@ from fraiseql.observability.redaction import Redaction
 logger = logging.getLogger("fraiseql.observability")
 
 REQUEST_ID_HEADER = "x-request-id"
+_REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,64}")
 
 
 class Instrumentation:
@@ -44,8 +46,10 @@ class Instrumentation:
 
     def begin(self, method: str, path: str, headers: Mapping[str, str]) -> RequestRecord:
         """Open the record of a request and make it current."""
-        request_id = headers.get(REQUEST_ID_HEADER) or uuid.uuid4().hex
-        record = RequestRecord(self, request_id[:64], method, path, dict(headers))
+        request_id = headers.get(REQUEST_ID_HEADER, "")
+        if not _REQUEST_ID.fullmatch(request_id):  # echoed back and logged: plain tokens only
+            request_id = uuid.uuid4().hex
+        record = RequestRecord(self, request_id, method, path, dict(headers))
         CURRENT.set(record)
         self.notify("request_started", record)
         return record
