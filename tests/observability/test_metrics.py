@@ -81,9 +81,13 @@ async def test_pool_waiting_requests_are_seen(blog_database: str) -> None:
         schema=schema, observability=Observability(metrics=True, log_requests=False)
     )
     async with serving(app) as client:
-        slow = [asyncio.create_task(graphql(client, "{ sleepy(seconds: 0.4) }")) for _ in range(3)]
-        await asyncio.sleep(0.2)
-        values = samples((await client.get("/metrics")).text)
+        query = "{ sleepy(seconds: 0.6) }"
+        slow = [asyncio.create_task(graphql(client, query)) for _ in range(3)]
+        for _ in range(25):  # while the first holds the only connection, two wait
+            await asyncio.sleep(0.02)
+            values = samples((await client.get("/metrics")).text)
+            if value(values, "fraiseql_pool_waiting") == 2:
+                break
         responses = await asyncio.gather(*slow)
     assert [r.status_code for r in responses] == [200] * 3
     assert value(values, "fraiseql_pool_in_use") == 1
@@ -102,3 +106,35 @@ async def test_custom_metrics_share_the_registry(blog_database: str) -> None:
         values = samples((await client.get("/metrics")).text)
     assert value(values, "shop_signups_total") == 4
     assert ("fraiseql_pool_max", ()) in values
+
+
+async def test_transport_failures_are_categorized(blog_database: str) -> None:
+    """A 503 (no free connection) is a system error; a crash in the transport is unexpected."""
+    from starlette.requests import Request
+
+    def context(request: Request) -> dict[str, object]:
+        if request.headers.get("x-crash"):
+            raise RuntimeError("context getter bug")
+        return {}
+
+    database = Database(PoolSettings(dsn=blog_database, max_size=1, acquire_timeout=0.05))
+    schema = fraiseql.Schema(types=TYPES, queries=TEST_QUERIES, database=database)
+    app = fraiseql.create_app(
+        schema=schema, context_getter=context,
+        observability=Observability(metrics=True, log_requests=False),
+    )  # fmt: skip
+    async with serving(app) as client:
+        holder = asyncio.create_task(graphql(client, "{ sleepy(seconds: 0.5) }"))
+        await asyncio.sleep(0.1)
+        busy = await graphql(client, POSTS_QUERY, {"limit": 1})
+        crashed = await graphql(client, "{ __typename }", **{"x-crash": "1"})
+        assert (await holder).status_code == 200
+        values = samples((await client.get("/metrics")).text)
+    assert busy.status_code == 503 and crashed.status_code == 500
+    assert crashed.json()["errors"][0]["extensions"]["errorId"]
+    assert value(values, "fraiseql_errors_total", category="system",
+                 code="SERVICE_UNAVAILABLE") == 1  # fmt: skip
+    assert value(values, "fraiseql_errors_total", category="unexpected",
+                 code="INTERNAL_SERVER_ERROR") == 1  # fmt: skip
+    assert value(values, "fraiseql_requests_total", operation="RecentPosts",
+                 operation_type="query", status="503") == 1  # fmt: skip
