@@ -168,3 +168,40 @@ async def test_a_refusing_context_getter_still_ends_the_request(blog_database: s
     assert response.status_code == 401
     # Refused before execution: no operation was started.
     assert 'operation="(none)",operation_type="(none)",status="401"} 1.0' in metrics
+
+
+async def test_a_failing_observer_never_fails_the_request(
+    blog_database: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    from fraiseql.observability import Observer
+
+    class Broken(Observer):
+        calls: list[str] = []
+
+        def request_started(self, record: object) -> None:
+            self.calls.append("request_started")
+            raise RuntimeError("observer bug")
+
+        def phase_finished(self, record: object, phase: str, seconds: float) -> None:
+            self.calls.append(phase)
+            raise RuntimeError("observer bug")
+
+        def statement(self, record: object, *arguments: object) -> None:
+            self.calls.append("statement")
+            raise RuntimeError("observer bug")
+
+        def request_finished(self, record: object) -> None:
+            self.calls.append("request_finished")
+            raise RuntimeError("observer bug")
+
+    app = observed_app(blog_database, Observability(log_requests=False, observers=[Broken()]))
+    with caplog.at_level(logging.ERROR, logger="fraiseql.observability"):
+        async with serving(app) as client:
+            response = await graphql(client, POSTS_QUERY, {"limit": 1})
+    assert response.status_code == 200 and len(response.json()["data"]["posts"]) == 1
+    assert Broken.calls == [
+        # asyncpg reports a statement on the next loop turn: after the build began.
+        "request_started", "parse", "plan", "build", "statement", "request_finished",
+    ]  # fmt: skip
+    failures = [r for r in caplog.records if r.name == "fraiseql.observability"]
+    assert len(failures) == len(Broken.calls)

@@ -8,7 +8,7 @@ import logging
 import re
 import time
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from fraiseql.observability.classify import event_from_entry
@@ -19,6 +19,10 @@ from fraiseql.observability.redaction import Redaction
 logger = logging.getLogger("fraiseql.observability")
 
 REQUEST_ID_HEADER = "x-request-id"
+HOOKS = (
+    "request_started", "phase_started", "phase_finished", "statement", "error",
+    "request_finished",
+)  # fmt: skip
 _REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,64}")
 
 
@@ -38,6 +42,16 @@ class Instrumentation:
         expose_trace_ids: bool = False,
     ) -> None:
         self.observers: tuple[Observer, ...] = tuple(observers)
+        # Per hook, the bound methods of the observers that override it: a hook nobody
+        # implements costs nothing per request.
+        self._hooks: dict[str, tuple[Callable[..., None], ...]] = {
+            hook: tuple(
+                getattr(observer, hook)
+                for observer in self.observers
+                if getattr(type(observer), hook) is not getattr(Observer, hook)
+            )
+            for hook in HOOKS
+        }
         self.redaction = redaction or Redaction()
         self.tenant_key = tenant_key
         self.expose_trace_ids = expose_trace_ids
@@ -108,18 +122,10 @@ class Instrumentation:
             record.db_seconds += logged.elapsed
             record.db_statements += 1
         database = getattr(logged.conn_params, "database", None)
-        for observer in self.observers:
-            try:
-                observer.statement(
-                    record,
-                    logged.query,
-                    logged.elapsed,
-                    logged.exception,
-                    logged.conn_addr,
-                    database,
-                )
-            except Exception:
-                logger.exception("observer %r failed on a statement", observer)
+        self.notify(
+            "statement", record, logged.query, logged.elapsed, logged.exception,
+            logged.conn_addr, database,
+        )  # fmt: skip
 
     def redacted_variables(self, record: RequestRecord) -> dict[str, Any] | None:
         """The request's variables as they may be written down."""
@@ -127,8 +133,10 @@ class Instrumentation:
 
     def notify(self, hook: str, *arguments: Any) -> None:
         """Call ``hook`` on every observer; what an observer raises is logged, not raised."""
-        for observer in self.observers:
+        for method in self._hooks[hook]:
             try:
-                getattr(observer, hook)(*arguments)
+                method(*arguments)
             except Exception:
-                logger.exception("observer %r failed in %s", observer, hook)
+                logger.exception(
+                    "observer %r failed in %s", getattr(method, "__self__", method), hook
+                )

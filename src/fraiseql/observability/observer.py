@@ -13,8 +13,10 @@ class Observer:
     The transport and the executor call, in this order: :meth:`request_started`; for each
     phase (``parse`` = document cache lookup with parse and validation on a miss, ``plan``,
     ``build`` once per root field) :meth:`phase_started` then :meth:`phase_finished`;
-    :meth:`statement` for each SQL statement the request ran; :meth:`error` for each error
-    of the response; :meth:`request_finished` last, when ``status`` and ``duration`` are set.
+    :meth:`statement` for each SQL statement the request ran (asyncpg reports it on the next
+    event-loop turn, so it may come after a later phase started, but always before the end);
+    :meth:`error` for each error of the response; :meth:`request_finished` last, when
+    ``status`` and ``duration`` are set.
     Hooks must not raise: the instrumentation logs and swallows what they raise.
     """
 
