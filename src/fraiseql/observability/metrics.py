@@ -66,6 +66,7 @@ class MetricsObserver(Observer):
         self.registry = registry if registry is not None else CollectorRegistry()
         self.max_operations = max_operations
         self._operations: set[str] = set()
+        self._children: dict[tuple[int, tuple[str, ...]], Any] = {}
         if self.registry is not REGISTRY:
             ProcessCollector(registry=self.registry)
         labels = ("operation", "operation_type")
@@ -121,9 +122,17 @@ class MetricsObserver(Observer):
         self._operations.add(name)
         return name
 
+    def _child(self, metric: Any, *labels: str) -> Any:
+        # labels() takes a lock and builds a key each time; the children are few: keep them.
+        key = (id(metric), labels)
+        child = self._children.get(key)
+        if child is None:
+            child = self._children[key] = metric.labels(*labels)
+        return child
+
     def phase_finished(self, record: RequestRecord, phase: str, seconds: float) -> None:
         """Time the phase."""
-        self.phases.labels(phase).observe(seconds)
+        self._child(self.phases, phase).observe(seconds)
 
     def statement(
         self,
@@ -135,20 +144,20 @@ class MetricsObserver(Observer):
         database: str | None,
     ) -> None:
         """Time the statement."""
-        self.statements.labels("error" if error is not None else "ok").observe(seconds)
+        self._child(self.statements, "error" if error is not None else "ok").observe(seconds)
 
     def error(self, record: RequestRecord, event: ErrorEvent) -> None:
         """Count the error."""
-        self.errors.labels(event.category, event.code).inc()
+        self._child(self.errors, event.category, event.code).inc()
 
     def request_finished(self, record: RequestRecord) -> None:
         """Count and time the request."""
         operation = self._operation(record)
         operation_type = record.operation_type or NO_OPERATION
-        self.requests.labels(operation, operation_type, str(record.status)).inc()
-        self.latency.labels(operation, operation_type).observe(record.duration)
+        self._child(self.requests, operation, operation_type, str(record.status)).inc()
+        self._child(self.latency, operation, operation_type).observe(record.duration)
         if record.operation_type is not None:
-            self.db_time.labels(operation, operation_type).observe(record.db_seconds)
+            self._child(self.db_time, operation, operation_type).observe(record.db_seconds)
 
     def watch(self, collector: Collector) -> None:
         """Add a collector (pool, document cache, error recorder) to this registry."""
