@@ -11,6 +11,8 @@ from fraiseql.asgi.app import build_asgi_app
 from fraiseql.asgi.batch import DEFAULT_MAX_BATCH_SIZE
 from fraiseql.asgi.cors import CORSConfig
 from fraiseql.asgi.http import ContextGetter
+from fraiseql.observability.config import InstalledObservability, Observability
+from fraiseql.observability.health import DEFAULT_HEALTH_PATHS, health_routes
 from fraiseql.schema.schema import Schema
 
 
@@ -30,6 +32,8 @@ def create_app(
     max_batch_size: int = DEFAULT_MAX_BATCH_SIZE,
     csrf_require_header_on_get: bool = False,
     debug: bool = False,
+    observability: Observability | None = None,
+    health_paths: tuple[str, str] | None = DEFAULT_HEALTH_PATHS,
     **schema_options: Any,
 ) -> Starlette:
     """Build the ASGI app of a schema: GraphQL at ``path``, the pool opened at startup.
@@ -37,6 +41,8 @@ def create_app(
     Give either a ready :class:`Schema` or the ``types``/``queries``/``mutations`` lists (plus
     ``database_url``, else ``FRAISEQL_DATABASE_URL``) to build one. ``batching=True`` accepts
     JSON arrays of up to ``max_batch_size`` requests in one POST (see ``fraiseql.asgi.batch``).
+    ``observability`` turns on request logs, metrics, tracing and error recording;
+    ``health_paths`` are the liveness and readiness endpoints (``None``: none).
     """
     if schema is not None and (
         types or queries or mutations or database_url or debug or schema_options
@@ -57,6 +63,8 @@ def create_app(
             debug=debug,
             **schema_options,
         )
+    observed = observability.install(schema) if observability else InstalledObservability()
+    routes = health_routes(schema.database, health_paths) if health_paths else []
     app = build_asgi_app(
         schema,
         path=path,
@@ -67,8 +75,11 @@ def create_app(
         batching=batching,
         max_batch_size=max_batch_size,
         csrf_require_header_on_get=csrf_require_header_on_get,
-        on_startup=(schema.open,),
-        on_shutdown=(schema.close,),
+        on_startup=(schema.open, *observed.on_startup),
+        on_shutdown=(*observed.on_shutdown, schema.close),
+        instrumentation=observed.instrumentation,
+        routes=[*routes, *observed.routes],
     )
     app.state.fraiseql_schema = schema
+    app.state.fraiseql_observability = observed
     return app

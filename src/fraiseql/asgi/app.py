@@ -16,6 +16,7 @@ from fraiseql.asgi.body import DEFAULT_MAX_BODY_SIZE
 from fraiseql.asgi.cors import CORSConfig
 from fraiseql.asgi.http import DEFAULT_CSRF_HEADERS, ContextGetter, GraphQLHTTPHandler
 from fraiseql.execution.protocol import OperationExecutor
+from fraiseql.observability.instrumentation import Instrumentation
 
 LifespanHook = Callable[[], Awaitable[None] | None]
 """A startup or shutdown callable; coroutine functions are awaited."""
@@ -63,6 +64,8 @@ def build_asgi_app(
     csrf_get_header_names: Iterable[str] = DEFAULT_CSRF_HEADERS,
     on_startup: Sequence[LifespanHook] = (),
     on_shutdown: Sequence[LifespanHook] = (),
+    instrumentation: Instrumentation | None = None,
+    routes: Sequence[BaseRoute] = (),
 ) -> Starlette:
     """Build a Starlette application serving GraphQL over HTTP at ``path``.
 
@@ -71,6 +74,8 @@ def build_asgi_app(
     will be a ``WebSocketRoute`` at the same ``path``: Starlette dispatches on the scope type,
     so both routes can share the path. ``batching=True`` accepts JSON arrays of up to
     ``max_batch_size`` requests in one POST (see :mod:`fraiseql.asgi.batch`).
+    ``instrumentation`` observes every GraphQL request; ``routes`` are served beside it
+    (health checks, metrics).
     """
     handler = GraphQLHTTPHandler(
         executor,
@@ -80,12 +85,14 @@ def build_asgi_app(
         max_batch_size=max_batch_size if batching else None,
         csrf_require_header_on_get=csrf_require_header_on_get,
         csrf_get_header_names=csrf_get_header_names,
+        instrumentation=instrumentation,
     )
     # methods=None: every method reaches the handler, which answers 405 in GraphQL form itself.
-    routes: list[BaseRoute] = [Route(path, handler, name="graphql", include_in_schema=False)]
+    all_routes: list[BaseRoute] = [Route(path, handler, name="graphql", include_in_schema=False)]
+    all_routes.extend(routes)
     middleware: list[Middleware] = [cors.middleware()] if cors is not None else []
     return Starlette(
-        routes=routes,
+        routes=all_routes,
         middleware=middleware,
         lifespan=lifespan_from_hooks(tuple(on_startup), tuple(on_shutdown)),
     )

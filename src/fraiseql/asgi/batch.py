@@ -29,6 +29,7 @@ from fraiseql.asgi.errors import (
 )
 from fraiseql.asgi.params import request_from_payload
 from fraiseql.execution.outcome import GraphQLRequest, RequestError, ServiceUnavailable
+from fraiseql.observability import hooks
 
 logger = logging.getLogger("fraiseql.asgi")
 
@@ -93,14 +94,18 @@ async def _member_body(request: GraphQLRequest, run_one: RunOne) -> bytes:
     try:
         return await run_one(request)
     except RequestError as error:
+        hooks.request_errors(error.errors)
         return request_errors_body(error.errors)
     except TransportError as error:
+        hooks.request_refused(error.code, error.message)
         return error.body()
     except ServiceUnavailable as error:
+        hooks.request_refused("SERVICE_UNAVAILABLE", error.message)
         return error_body(error.message, "SERVICE_UNAVAILABLE", retryAfter=error.retry_after)
     except (ClientDisconnectedError, HTTPException):
         raise
-    except Exception:
+    except Exception as error:
         error_id = uuid.uuid4().hex
         logger.exception("Unhandled error in a batched operation (errorId=%s)", error_id)
+        hooks.internal_error(error_id, error)
         return error_body("Internal server error", INTERNAL_SERVER_ERROR, errorId=error_id)

@@ -41,6 +41,8 @@ from fraiseql.execution.outcome import (
     ServiceUnavailable,
 )
 from fraiseql.execution.protocol import OperationExecutor
+from fraiseql.observability import hooks
+from fraiseql.observability.instrumentation import Instrumentation
 
 logger = logging.getLogger("fraiseql.asgi")
 
@@ -79,6 +81,7 @@ class GraphQLHTTPHandler:
         csrf_require_header_on_get: bool = False,
         csrf_get_header_names: Iterable[str] = DEFAULT_CSRF_HEADERS,
         max_batch_size: int | None = None,
+        instrumentation: Instrumentation | None = None,
     ) -> None:
         if max_body_size < 0:
             raise ValueError("max_body_size must not be negative")
@@ -91,15 +94,29 @@ class GraphQLHTTPHandler:
         self.max_body_size = max_body_size
         self.csrf_require_header_on_get = csrf_require_header_on_get
         self.csrf_get_header_names = tuple(name.lower() for name in csrf_get_header_names)
+        self.instrumentation = instrumentation
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Answer one HTTP request."""
         if scope["type"] != "http":
             raise RuntimeError(f"GraphQLHTTPHandler serves HTTP only, not {scope['type']!r}")
+        instrumentation = self.instrumentation
+        record = None
+        if instrumentation is not None:
+            headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
+            record = instrumentation.begin(scope["method"], scope["path"], headers)
         try:
             response = await self._respond(Request(scope, receive), receive)
         except ClientDisconnectedError:
+            if instrumentation is not None and record is not None:
+                await instrumentation.end(record, 499)  # nginx's "client closed request"
             return
+        except HTTPException as exc:  # the context getter's 401/403, answered by Starlette
+            if instrumentation is not None and record is not None:
+                await instrumentation.end(record, exc.status_code)
+            raise
+        if instrumentation is not None and record is not None:
+            response.headers.update(await instrumentation.end(record, response.status_code))
         await response(scope, receive, send)
 
     async def _respond(self, request: Request, receive: Receive) -> Response:
@@ -140,10 +157,13 @@ class GraphQLHTTPHandler:
                 graphql_request = posted
             return await self._run(request, receive, graphql_request, media_type)
         except TransportError as exc:
+            hooks.request_refused(exc.code, exc.message)
             return _response(exc.body(), exc.status, media_type, exc.headers)
         except RequestError as exc:
+            hooks.request_errors(exc.errors)
             return _request_error_response(exc.errors, media_type)
         except ServiceUnavailable as exc:
+            hooks.request_refused("SERVICE_UNAVAILABLE", exc.message)
             return _response(
                 error_body(exc.message, "SERVICE_UNAVAILABLE"),
                 503,
@@ -152,8 +172,8 @@ class GraphQLHTTPHandler:
             )
         except (ClientDisconnectedError, HTTPException):
             raise
-        except Exception:
-            return _internal_error_response(media_type)
+        except Exception as exc:
+            return _internal_error_response(media_type, exc)
 
     def _check_csrf_header(self, request: Request) -> None:
         if not self.csrf_require_header_on_get:
@@ -268,9 +288,10 @@ def _request_error_response(errors: list[dict[str, Any]], media_type: str) -> Re
     return _response(request_errors_body(errors), status, media_type)
 
 
-def _internal_error_response(media_type: str) -> Response:
+def _internal_error_response(media_type: str, error: Exception) -> Response:
     """A masked 500: the details go to the log under an error id, the client gets the id only."""
     error_id = uuid.uuid4().hex
+    hooks.internal_error(error_id, error)
     logger.exception("Unhandled error while serving a GraphQL request (errorId=%s)", error_id)
     body = error_body("Internal server error", INTERNAL_SERVER_ERROR, errorId=error_id)
     return _response(body, 500, media_type)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from fraiseql.cli.drift import drift_command
+from fraiseql.cli.errors import errors_app
 from fraiseql.cli.schema_print import schema_command
 
 app = typer.Typer(
@@ -16,6 +17,7 @@ app = typer.Typer(
 )
 app.command("schema")(schema_command)
 app.command("drift")(drift_command)
+app.add_typer(errors_app, name="errors")
 
 
 @app.callback()

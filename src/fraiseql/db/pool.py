@@ -69,6 +69,8 @@ StatementObserver = Callable[[str], None]
 
 OnOpen = Callable[[asyncpg.Pool], Awaitable[None]]
 """A check run on the pool just opened, before requests may use it; raising closes it again."""
+QueryObserver = Callable[[Any], None]
+"""Called with asyncpg's ``LoggedQuery`` (text, elapsed time, exception) of every statement."""
 
 
 class Database:
@@ -76,7 +78,8 @@ class Database:
 
     With ``observe_statements`` every connection reports the statements it runs to the
     callables in ``statement_observers`` (tests count statements this way; it costs a callback
-    per statement, so it is off by default).
+    per statement, so it is off by default), and their full log records to ``query_observers``
+    (the observability package times statements this way).
     """
 
     def __init__(self, settings: PoolSettings, *, observe_statements: bool = False) -> None:
@@ -87,10 +90,13 @@ class Database:
         self.last_error: BaseException | None = None
         self.observe_statements = observe_statements
         self.statement_observers: list[StatementObserver] = []
+        self.query_observers: list[QueryObserver] = []
 
     def _report(self, record: Any) -> None:
         for observer in self.statement_observers:
             observer(record.query)
+        for query_observer in self.query_observers:
+            query_observer(record)
 
     @staticmethod
     async def _reset_connection(connection: asyncpg.Connection) -> None:

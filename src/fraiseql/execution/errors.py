@@ -8,6 +8,8 @@ from typing import Any
 
 from graphql import GraphQLError
 
+from fraiseql.observability.hooks import remember_exception
+
 logger = logging.getLogger("fraiseql.execution")
 
 INTERNAL_MESSAGE = "Internal server error"
@@ -44,6 +46,7 @@ def format_exception(
         extensions = dict(error.extensions or {})
     else:
         error_id = uuid.uuid4().hex
+        remember_exception(error_id, error)
         logger.error(
             "internal error %s at %s",
             error_id,

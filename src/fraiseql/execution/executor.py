@@ -33,6 +33,8 @@ from fraiseql.execution.shapes import FieldPlan
 from fraiseql.native import active_builder
 from fraiseql.native.builder import PYTHON_BUILDER, Rendered
 from fraiseql.native.projector import NullBubble, Projector, materialize
+from fraiseql.observability import hooks
+from fraiseql.observability.record import CURRENT
 from fraiseql.schema.model import SchemaModel
 from fraiseql.security.claims import ClaimsError, SessionSettings
 from fraiseql.security.input_lists import variable_list_errors
@@ -85,7 +87,15 @@ class Executor:
             query = self.persisted.resolve(request)
         if not isinstance(query, str) or not query.strip():
             raise _request_error("Must provide a query string.", "BAD_REQUEST")
-        entry = self.documents.get(query)
+        record = CURRENT.get()
+        if record is None:
+            entry = self.documents.get(query)
+        else:
+            record.phase_start("parse")
+            hits = self.documents.hits
+            entry = self.documents.get(query)
+            record.phase_end("parse")
+            record.instrumentation.describe(record, query, self.documents.hits > hits)
         if entry.errors:
             raise RequestError(entry.errors)
         name = request.operation_name
@@ -125,6 +135,16 @@ class Executor:
                 "by this schema.",
                 "OPERATION_NOT_SUPPORTED",
             )
+        record = CURRENT.get()
+        if record is not None:
+            name = prepared.operation.name
+            record.instrumentation.executing(
+                record,
+                name.value if name else None,
+                prepared.operation_type,
+                request.variables,
+                context,
+            )
         oversized = variable_list_errors(request.variables, self.documents.limits.max_list_length)
         if oversized:
             raise RequestError(oversized)
@@ -134,7 +154,11 @@ class Executor:
         if isinstance(coerced, list):
             raise RequestError([format_graphql_error(e, "BAD_USER_INPUT") for e in coerced])
         roots = self.model.mutations if is_mutation else self.model.queries
+        if record is not None:
+            record.phase_start("plan")
         plan = prepared.plan(self.schema, roots, self.serializers, coerced.coerced)
+        if record is not None:
+            record.phase_end("plan")
         settings = None
         if self.session_settings is not None:
             try:
@@ -156,6 +180,7 @@ class Executor:
                     return await self._run(prepared, plan, request, coerced, context, repository)
             except RetryableTransactionError:
                 logger.info("mutation transaction lost a race; running it again")
+        hooks.request_refused("TRANSACTION_CONFLICT", "mutation lost every retry to concurrency")
         return ExecutionResponse(
             body=orjson.dumps(
                 {
@@ -210,6 +235,9 @@ class Executor:
         data = b"null" if members is None else b"{" + b",".join(members) + b"}"
         body = b'{"data":' + data + b"}"
         if errors:
+            record = CURRENT.get()
+            if record is not None:
+                record.instrumentation.response_errors(record, errors)
             body = b'{"errors":' + dumps(errors) + b',"data":' + data + b"}"
         return ExecutionResponse(body=body, has_errors=bool(errors), data_is_null=members is None)
 
@@ -310,6 +338,9 @@ class Executor:
                 )
             )
             return self._null_root(shape.nullable)
+        record = CURRENT.get()
+        if record is not None:
+            record.phase_start("build")
         rendered: Rendered
         if model.kind in ("one", "list") and not shape.has_resolvers and not denied:
             if model.kind == "one":
@@ -329,6 +360,8 @@ class Executor:
             rendered = PYTHON_BUILDER.render_value(
                 field, source, Projector(resolved, debug=self.debug, denied=denied)
             )
+        if record is not None:
+            record.phase_end("build")
         errors.extend(rendered.errors)
         if rendered.bubbled and not shape.nullable:
             raise NullBubble
