@@ -66,7 +66,9 @@ skip_ws(Parser *p)
 {
     const unsigned char *s = p->s;
     ptrdiff_t pos = p->pos;
-    while (pos < p->len && (s[pos] == ' ' || s[pos] == '\n' || s[pos] == '\r' || s[pos] == '\t')) {
+    ptrdiff_t len = p->len;
+    while (pos < len && s[pos] <= ' ' &&
+           (s[pos] == ' ' || s[pos] == '\n' || s[pos] == '\r' || s[pos] == '\t')) {
         pos++;
     }
     p->pos = pos;
@@ -654,12 +656,41 @@ integer_value(const Render *r, const Token *t, long long *out)
     return 0;
 }
 
+/* The decimal digits of v (as "%lld" writes them) at the end of tmp[32]; returns where they start. */
+static char *
+integer_digits(long long v, char *tmp)
+{
+    char *end = tmp + 32;
+    char *p = end;
+    /* through unsigned: -LLONG_MIN does not fit in a long long */
+    unsigned long long magnitude = v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v;
+    do {
+        *--p = (char)('0' + magnitude % 10);
+        magnitude /= 10;
+    } while (magnitude != 0);
+    if (v < 0) {
+        *--p = '-';
+    }
+    return p;
+}
+
 static int
 write_integer(Buffer *b, long long v)
 {
     char tmp[32];
-    int n = snprintf(tmp, sizeof tmp, "%lld", v);
-    return buf_write(b, tmp, n) < 0 ? RS_NOMEM : RS_OK;
+    char *digits = integer_digits(v, tmp);
+    return buf_write(b, digits, tmp + 32 - digits) < 0 ? RS_NOMEM : RS_OK;
+}
+
+/* An integer as a JSON string: "123". */
+static int
+write_quoted_integer(Buffer *b, long long v)
+{
+    char tmp[34];
+    char *digits = integer_digits(v, tmp + 1);
+    *--digits = '"';
+    tmp[33] = '"';
+    return buf_write(b, digits, tmp + 34 - digits) < 0 ? RS_NOMEM : RS_OK;
 }
 
 /* A number token as a double (the value orjson.loads then float() gives). */
@@ -808,22 +839,22 @@ write_json(Render *r, ptrdiff_t index, int depth)
 }
 
 static int
+is_lower_hex(unsigned char c)
+{
+    return (unsigned char)(c - '0') < 10 || (unsigned char)(c - 'a') < 6;
+}
+
+static int
 is_canonical_uuid(const unsigned char *s, ptrdiff_t n)
 {
-    if (n != 36) {
+    if (n != 36 || s[8] != '-' || s[13] != '-' || s[18] != '-' || s[23] != '-') {
         return 0;
     }
+    int ok = 1;
     for (ptrdiff_t i = 0; i < 36; i++) {
-        unsigned char c = s[i];
-        if (i == 8 || i == 13 || i == 18 || i == 23) {
-            if (c != '-') {
-                return 0;
-            }
-        } else if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) {
-            return 0;
-        }
+        ok &= (i == 8 || i == 13 || i == 18 || i == 23) || is_lower_hex(s[i]);
     }
-    return 1;
+    return ok;
 }
 
 /*
@@ -913,9 +944,7 @@ write_leaf(Render *r, const Node *node, const Token *t, int depth)
             return write_string(r, t);
         }
         if (t->type == T_NUMBER && (t->flags & F_INTEGER) && integer_value(r, t, &iv) == 0) {
-            char tmp[32];
-            int n = snprintf(tmp, sizeof tmp, "\"%lld\"", iv);
-            return buf_write(b, tmp, n) < 0 ? RS_NOMEM : RS_OK;
+            return write_quoted_integer(b, iv);
         }
         return RS_GIVEUP;
     case L_UUID:
@@ -930,9 +959,7 @@ write_leaf(Render *r, const Node *node, const Token *t, int depth)
             return write_string(r, t);
         }
         if (t->type == T_NUMBER && (t->flags & F_INTEGER) && integer_value(r, t, &iv) == 0) {
-            char tmp[32];
-            int n = snprintf(tmp, sizeof tmp, "\"%lld\"", iv);
-            return buf_write(b, tmp, n) < 0 ? RS_NOMEM : RS_OK;
+            return write_quoted_integer(b, iv);
         }
         if (t->type == T_NUMBER && !(t->flags & F_INTEGER) && double_value(r, t, &dv) == 0) {
             if (buf_char(b, '"') < 0 || write_float(b, dv) != RS_OK || buf_char(b, '"') < 0) {
@@ -1136,11 +1163,19 @@ fq_buf_write(Buffer *b, const char *s, ptrdiff_t n)
     return buf_write(b, s, n);
 }
 
+int
+fq_buf_reserve(Buffer *b, ptrdiff_t extra)
+{
+    return buf_reserve(b, extra);
+}
+
 void
 fq_render_release(Render *r)
 {
     fq_free(r->out.data);
+    fq_free(r->scratch.data);
     fq_free(r->parser.tokens);
     r->out.data = NULL;
+    r->scratch.data = NULL;
     r->parser.tokens = NULL;
 }
