@@ -351,10 +351,11 @@ encode_utf8(Render *r, PyObject *text)
 static int
 render_text(Render *r, const Node *node, PyObject *text)
 {
-    if (PyBytes_Check(text)) {
+    /* exact types only: orjson.loads rejects subclasses of str and bytes */
+    if (PyBytes_CheckExact(text)) {
         return fq_render_text(r, node, PyBytes_AS_STRING(text), PyBytes_GET_SIZE(text));
     }
-    if (!PyUnicode_Check(text)) {
+    if (!PyUnicode_CheckExact(text)) {
         return RS_GIVEUP;
     }
 #if PY_VERSION_HEX < 0x030C0000
