@@ -261,6 +261,30 @@ compile_plan(PyObject *module, PyObject *desc)
     return (PyObject *)plan;
 }
 
+/* Write code point c as UTF-8 at out; returns the end, or NULL for a surrogate (no UTF-8). */
+static inline unsigned char *
+encode_code_point(unsigned char *out, Py_UCS4 c)
+{
+    if (c < 0x80) {
+        *out++ = (unsigned char)c;
+    } else if (c < 0x800) {
+        *out++ = (unsigned char)(0xC0 | (c >> 6));
+        *out++ = (unsigned char)(0x80 | (c & 0x3F));
+    } else if (c >= 0xD800 && c <= 0xDFFF) {
+        return NULL;
+    } else if (c < 0x10000) {
+        *out++ = (unsigned char)(0xE0 | (c >> 12));
+        *out++ = (unsigned char)(0x80 | ((c >> 6) & 0x3F));
+        *out++ = (unsigned char)(0x80 | (c & 0x3F));
+    } else {
+        *out++ = (unsigned char)(0xF0 | (c >> 18));
+        *out++ = (unsigned char)(0x80 | ((c >> 12) & 0x3F));
+        *out++ = (unsigned char)(0x80 | ((c >> 6) & 0x3F));
+        *out++ = (unsigned char)(0x80 | (c & 0x3F));
+    }
+    return out;
+}
+
 /*
  * The UTF-8 form of a str that is not ASCII, written into r->scratch. CPython would build it
  * with PyUnicode_AsUTF8AndSize one code point at a time, into a new allocation cached on the
@@ -304,42 +328,46 @@ encode_utf8(Render *r, PyObject *text)
                 *out++ = (unsigned char)(0x80 | (c & 0x3F));
             }
         }
-    } else {
-        const Py_UCS2 *u2 = data;
-        const Py_UCS4 *u4 = data;
-        int wide = kind == PyUnicode_4BYTE_KIND;
+    } else if (kind == PyUnicode_2BYTE_KIND) {
+        const Py_UCS2 *u = data;
         while (i < n) {
-            if (!wide && n - i >= 4) {
+            if (n - i >= 4) {
                 uint64_t word;
-                memcpy(&word, u2 + i, 8);
+                memcpy(&word, u + i, 8);
                 if ((word & UINT64_C(0xFF80FF80FF80FF80)) == 0) {
-                    out[0] = (unsigned char)u2[i];
-                    out[1] = (unsigned char)u2[i + 1];
-                    out[2] = (unsigned char)u2[i + 2];
-                    out[3] = (unsigned char)u2[i + 3];
+                    out[0] = (unsigned char)u[i];
+                    out[1] = (unsigned char)u[i + 1];
+                    out[2] = (unsigned char)u[i + 2];
+                    out[3] = (unsigned char)u[i + 3];
                     out += 4;
                     i += 4;
                     continue;
                 }
             }
-            Py_UCS4 c = wide ? u4[i] : u2[i];
-            i++;
-            if (c < 0x80) {
-                *out++ = (unsigned char)c;
-            } else if (c < 0x800) {
-                *out++ = (unsigned char)(0xC0 | (c >> 6));
-                *out++ = (unsigned char)(0x80 | (c & 0x3F));
-            } else if (c >= 0xD800 && c <= 0xDFFF) {
+            out = encode_code_point(out, u[i++]);
+            if (out == NULL) {
                 return RS_GIVEUP;
-            } else if (c < 0x10000) {
-                *out++ = (unsigned char)(0xE0 | (c >> 12));
-                *out++ = (unsigned char)(0x80 | ((c >> 6) & 0x3F));
-                *out++ = (unsigned char)(0x80 | (c & 0x3F));
-            } else {
-                *out++ = (unsigned char)(0xF0 | (c >> 18));
-                *out++ = (unsigned char)(0x80 | ((c >> 12) & 0x3F));
-                *out++ = (unsigned char)(0x80 | ((c >> 6) & 0x3F));
-                *out++ = (unsigned char)(0x80 | (c & 0x3F));
+            }
+        }
+    } else {
+        const Py_UCS4 *u = data;
+        while (i < n) {
+            if (n - i >= 4) {
+                uint64_t words[2];
+                memcpy(words, u + i, 16);
+                if (((words[0] | words[1]) & UINT64_C(0xFFFFFF80FFFFFF80)) == 0) {
+                    out[0] = (unsigned char)u[i];
+                    out[1] = (unsigned char)u[i + 1];
+                    out[2] = (unsigned char)u[i + 2];
+                    out[3] = (unsigned char)u[i + 3];
+                    out += 4;
+                    i += 4;
+                    continue;
+                }
+            }
+            out = encode_code_point(out, u[i++]);
+            if (out == NULL) {
+                return RS_GIVEUP;
             }
         }
     }
