@@ -2,7 +2,6 @@
 #include "core.h"
 
 #include <errno.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -656,7 +655,7 @@ integer_value(const Render *r, const Token *t, long long *out)
     return 0;
 }
 
-/* The decimal digits of v (as "%lld" writes them) at the end of tmp[32]; returns where they start. */
+/* The digits of v, as "%lld" writes them, at the end of tmp[32]; returns where they start. */
 static char *
 integer_digits(long long v, char *tmp)
 {
