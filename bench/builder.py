@@ -5,7 +5,9 @@ title) and 1, 20 and 100 rows of ``tv_post``, in one run:
 
 1. builder: Python seconds per call of each way to turn the rows into the list's JSON bytes:
    ``python`` (the fallback), ``c`` (the native core, through the interface the executor calls),
-   ``c_bytes`` (the native core given ``bytes`` rows instead of ``str``), ``concat_jsonb`` and
+   ``c_bytes`` (the native core given ``bytes`` rows instead of ``str``), ``python_bytes`` (the
+   fallback given those ``bytes``), ``orjson_loads`` (only the parsing step of the fallback:
+   ``orjson.loads`` of each row, the part of its work that is already C), ``concat_jsonb`` and
    ``concat_json`` (SQL-side projection: Python only joins the rows the projecting SQL returned)
    and ``c_pruned`` (the native core on documents SQL pruned to the selected top-level keys);
 2. database: client-side seconds per fetch of the executor's own statement (``plain``: the
@@ -171,6 +173,10 @@ async def measure_case(
         == python_out,
         "c_bytes_identical_to_python": _native.render_rows(compiled.native, fetched["plain_bytes"])
         == python_out,
+        "python_on_bytes_identical_to_python": PYTHON_BUILDER.render_rows(
+            root.field, fetched["plain_bytes"]
+        ).value
+        == python_out,
     }
     for flavour in ("jsonb", "json"):
         produced = orjson.loads(concat_rows(fetched[f"sql_{flavour}"]))
@@ -197,6 +203,10 @@ async def measure_case(
         "c_bytes": Variant(
             lambda r: c_builder.render_rows(compiled, r), fresh_bytes(fetched["plain_bytes"])
         ),
+        "python_bytes": Variant(
+            lambda r: PYTHON_BUILDER.render_rows(field, r), fresh_bytes(fetched["plain_bytes"])
+        ),
+        "orjson_loads": Variant(lambda r: [orjson.loads(row) for row in r], fresh_str(plain)),
         "c_pruned": Variant(
             lambda r: c_builder.render_rows(compiled, r), fresh_str(fetched["pruned"])
         ),
@@ -211,6 +221,13 @@ async def measure_case(
     builder = summarize(samples, "python")
     builder["speedup_over_python"] = {
         name: paired_ratio(samples["python"], s) for name, s in samples.items()
+    }
+    # both builders fed bytes; the C core against the parsing step alone of the Python builder
+    builder["speedup_bytes_over_python_bytes"] = paired_ratio(
+        samples["python_bytes"], samples["c_bytes"]
+    )
+    builder["c_vs_orjson_loads"] = {
+        name: paired_ratio(samples[name], samples["orjson_loads"]) for name in ("c", "c_bytes")
     }
     builder["numbers"] = {name: v.number for name, v in variants.items()}
     builder["checks"] = checks

@@ -101,6 +101,39 @@ def builder_tables(builder: dict[str, Any]) -> str:
             ],
         ),
         "",
+        "Both builders fed `bytes` rows, and the C core against the parsing step of the Python "
+        "builder alone (`orjson.loads` of each `str` row), µs per call (median) and paired ratios "
+        "from the same rounds:",
+        "",
+        table(
+            [
+                "selection",
+                "rows",
+                "Python, bytes rows",
+                "C, bytes rows",
+                "speedup",
+                "orjson.loads alone",
+                "its share of Python",
+                "C / orjson.loads",
+                "C bytes / orjson.loads",
+            ],
+            [
+                [
+                    c["selection"],
+                    str(c["rows"]),
+                    us(c["builder"]["median_us"]["python_bytes"]),
+                    us(c["builder"]["median_us"]["c_bytes"]),
+                    x(c["builder"]["speedup_bytes_over_python_bytes"]),
+                    us(c["builder"]["median_us"]["orjson_loads"]),
+                    f"{c['builder']['time_vs_python']['orjson_loads'] * 100:.0f}%",
+                    f"{c['builder']['c_vs_orjson_loads']['c']:.2f}",
+                    f"{c['builder']['c_vs_orjson_loads']['c_bytes']:.2f}",
+                ]
+                for c in cases
+                if "python_bytes" in c["builder"]["median_us"]
+            ],
+        ),
+        "",
         "Database, client-side µs per fetch (median), and server-side execution ms "
         "(EXPLAIN ANALYZE, median):",
         "",

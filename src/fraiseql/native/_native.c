@@ -261,26 +261,144 @@ compile_plan(PyObject *module, PyObject *desc)
     return (PyObject *)plan;
 }
 
-/* Render one document text along `node` into r->out. */
+/* Write code point c as UTF-8 at out; returns the end, or NULL for a surrogate (no UTF-8). */
+static inline unsigned char *
+encode_code_point(unsigned char *out, Py_UCS4 c)
+{
+    if (c < 0x80) {
+        *out++ = (unsigned char)c;
+    } else if (c < 0x800) {
+        *out++ = (unsigned char)(0xC0 | (c >> 6));
+        *out++ = (unsigned char)(0x80 | (c & 0x3F));
+    } else if (c >= 0xD800 && c <= 0xDFFF) {
+        return NULL;
+    } else if (c < 0x10000) {
+        *out++ = (unsigned char)(0xE0 | (c >> 12));
+        *out++ = (unsigned char)(0x80 | ((c >> 6) & 0x3F));
+        *out++ = (unsigned char)(0x80 | (c & 0x3F));
+    } else {
+        *out++ = (unsigned char)(0xF0 | (c >> 18));
+        *out++ = (unsigned char)(0x80 | ((c >> 12) & 0x3F));
+        *out++ = (unsigned char)(0x80 | ((c >> 6) & 0x3F));
+        *out++ = (unsigned char)(0x80 | (c & 0x3F));
+    }
+    return out;
+}
+
+/*
+ * The UTF-8 form of a str that is not ASCII, written into r->scratch. CPython would build it
+ * with PyUnicode_AsUTF8AndSize one code point at a time, into a new allocation cached on the
+ * str; asyncpg hands over new str objects on every request, so nothing would reuse that cache.
+ * Here runs of ASCII code points are copied a word at a time into a buffer the rows share.
+ * Returns RS_OK, RS_GIVEUP (a surrogate: no UTF-8 form, Python reports it) or RS_NOMEM.
+ */
+static int
+encode_utf8(Render *r, PyObject *text)
+{
+    Py_ssize_t n = PyUnicode_GET_LENGTH(text);
+    int kind = PyUnicode_KIND(text);
+    const void *data = PyUnicode_DATA(text);
+    Buffer *b = &r->scratch;
+    /* UTF-8 bytes per code point at most: 2 for UCS1, 3 for UCS2, 4 for UCS4 */
+    ptrdiff_t per_unit = kind == PyUnicode_1BYTE_KIND ? 2 : kind == PyUnicode_2BYTE_KIND ? 3 : 4;
+    b->len = 0;
+    if (n > PTRDIFF_MAX / 4 || fq_buf_reserve(b, (ptrdiff_t)n * per_unit) < 0) {
+        return RS_NOMEM;
+    }
+    unsigned char *out = (unsigned char *)b->data;
+    Py_ssize_t i = 0;
+    if (kind == PyUnicode_1BYTE_KIND) {
+        const Py_UCS1 *u = data;
+        while (i < n) {
+            if (n - i >= 8) {
+                uint64_t word;
+                memcpy(&word, u + i, 8);
+                if ((word & UINT64_C(0x8080808080808080)) == 0) {
+                    memcpy(out, &word, 8);
+                    out += 8;
+                    i += 8;
+                    continue;
+                }
+            }
+            Py_UCS1 c = u[i++];
+            if (c < 0x80) {
+                *out++ = c;
+            } else {
+                *out++ = (unsigned char)(0xC0 | (c >> 6));
+                *out++ = (unsigned char)(0x80 | (c & 0x3F));
+            }
+        }
+    } else if (kind == PyUnicode_2BYTE_KIND) {
+        const Py_UCS2 *u = data;
+        while (i < n) {
+            if (n - i >= 4) {
+                uint64_t word;
+                memcpy(&word, u + i, 8);
+                if ((word & UINT64_C(0xFF80FF80FF80FF80)) == 0) {
+                    out[0] = (unsigned char)u[i];
+                    out[1] = (unsigned char)u[i + 1];
+                    out[2] = (unsigned char)u[i + 2];
+                    out[3] = (unsigned char)u[i + 3];
+                    out += 4;
+                    i += 4;
+                    continue;
+                }
+            }
+            out = encode_code_point(out, u[i++]);
+            if (out == NULL) {
+                return RS_GIVEUP;
+            }
+        }
+    } else {
+        const Py_UCS4 *u = data;
+        while (i < n) {
+            if (n - i >= 4) {
+                uint64_t words[2];
+                memcpy(words, u + i, 16);
+                if (((words[0] | words[1]) & UINT64_C(0xFFFFFF80FFFFFF80)) == 0) {
+                    out[0] = (unsigned char)u[i];
+                    out[1] = (unsigned char)u[i + 1];
+                    out[2] = (unsigned char)u[i + 2];
+                    out[3] = (unsigned char)u[i + 3];
+                    out += 4;
+                    i += 4;
+                    continue;
+                }
+            }
+            out = encode_code_point(out, u[i++]);
+            if (out == NULL) {
+                return RS_GIVEUP;
+            }
+        }
+    }
+    b->len = (ptrdiff_t)(out - (unsigned char *)b->data);
+    return RS_OK;
+}
+
 /* Render one document (a str or bytes of JSON text) along `node` into r->out. */
 static int
 render_text(Render *r, const Node *node, PyObject *text)
 {
-    Py_ssize_t len;
-    const char *data;
-    if (PyUnicode_Check(text)) {
-        data = PyUnicode_AsUTF8AndSize(text, &len);
-        if (data == NULL) {
-            PyErr_Clear(); /* e.g. lone surrogates: Python reports it */
-            return RS_GIVEUP;
-        }
-    } else if (PyBytes_Check(text)) {
-        data = PyBytes_AS_STRING(text);
-        len = PyBytes_GET_SIZE(text);
-    } else {
+    /* exact types only: orjson.loads rejects subclasses of str and bytes */
+    if (PyBytes_CheckExact(text)) {
+        return fq_render_text(r, node, PyBytes_AS_STRING(text), PyBytes_GET_SIZE(text));
+    }
+    if (!PyUnicode_CheckExact(text)) {
         return RS_GIVEUP;
     }
-    return fq_render_text(r, node, data, (ptrdiff_t)len);
+#if PY_VERSION_HEX < 0x030C0000
+    if (PyUnicode_READY(text) < 0) {
+        return RS_NOMEM;
+    }
+#endif
+    if (PyUnicode_IS_ASCII(text)) { /* its characters are its UTF-8 bytes */
+        return fq_render_text(r, node, PyUnicode_DATA(text), PyUnicode_GET_LENGTH(text));
+    }
+    int status = encode_utf8(r, text);
+    if (status != RS_OK) {
+        return status;
+    }
+    return fq_render_text(r, node, r->scratch.data, r->scratch.len);
 }
 
 static PyObject *

@@ -2,7 +2,6 @@
 #include "core.h"
 
 #include <errno.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -61,17 +60,67 @@ new_token(Parser *p)
     return p->ntokens++;
 }
 
-static void
+static inline void
 skip_ws(Parser *p)
 {
-    while (p->pos < p->len) {
-        unsigned char c = p->s[p->pos];
-        if (c == ' ' || c == '\n' || c == '\r' || c == '\t') {
-            p->pos++;
-        } else {
+    const unsigned char *s = p->s;
+    ptrdiff_t pos = p->pos;
+    ptrdiff_t len = p->len;
+    while (pos < len && s[pos] <= ' ' &&
+           (s[pos] == ' ' || s[pos] == '\n' || s[pos] == '\r' || s[pos] == '\t')) {
+        pos++;
+    }
+    p->pos = pos;
+}
+
+/*
+ * Strings are scanned eight bytes at a time: a word without a quote, a backslash, a control
+ * byte or a non-ASCII byte is plain text and needs no closer look.
+ */
+#define BYTES_ONES UINT64_C(0x0101010101010101)
+#define BYTES_HIGH UINT64_C(0x8080808080808080)
+
+/*
+ * The high bit of each byte of `word` that is '"', '\\', below 0x20 or above 0x7F, plus possibly
+ * bits of later (more significant) bytes: a subtraction only borrows past a byte that is itself
+ * a hit. So the mask is zero exactly when no byte is special, and on a little-endian machine its
+ * lowest set bit marks the first special byte.
+ */
+static inline uint64_t
+special_bytes(uint64_t word)
+{
+    uint64_t quote = word ^ (BYTES_ONES * '"');
+    uint64_t backslash = word ^ (BYTES_ONES * '\\');
+    return (((quote - BYTES_ONES) & ~quote) | ((backslash - BYTES_ONES) & ~backslash) |
+            (word - BYTES_ONES * 0x20) | word) &
+           BYTES_HIGH;
+}
+
+/* The first byte at or after `pos` (below `len`) that special_bytes() flags, or `len`. */
+static inline ptrdiff_t
+skip_plain_text(const unsigned char *s, ptrdiff_t pos, ptrdiff_t len)
+{
+    while (len - pos >= 8) {
+        uint64_t word;
+        memcpy(&word, s + pos, 8);
+        uint64_t special = special_bytes(word);
+        if (special != 0) {
+#if defined(__GNUC__) && defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+            return pos + (__builtin_ctzll(special) >> 3);
+#else
+            break;
+#endif
+        }
+        pos += 8;
+    }
+    while (pos < len) {
+        unsigned char c = s[pos];
+        if (c == '"' || c == '\\' || c < 0x20 || c >= 0x80) {
             break;
         }
+        pos++;
     }
+    return pos;
 }
 
 /* Length of a valid UTF-8 sequence starting at s[0] (max n bytes), or 0 when invalid. */
@@ -142,7 +191,11 @@ parse_string(Parser *p, Token *t)
     t->type = T_STRING;
     t->flags = 0;
     t->start = p->pos;
-    while (p->pos < p->len) {
+    for (;;) {
+        p->pos = skip_plain_text(p->s, p->pos, p->len);
+        if (p->pos >= p->len) {
+            return -1;
+        }
         unsigned char c = p->s[p->pos];
         if (c == '"') {
             t->end = p->pos;
@@ -189,7 +242,6 @@ parse_string(Parser *p, Token *t)
         }
         p->pos += n;
     }
-    return -1;
 }
 
 /*
@@ -419,15 +471,12 @@ tokenize(Parser *p, const char *text, ptrdiff_t len)
 /* ---------------------------------------------------------------------------------------- */
 
 static int
-buf_reserve(Buffer *b, ptrdiff_t extra)
+buf_grow(Buffer *b, ptrdiff_t extra)
 {
     if (extra > PTRDIFF_MAX - b->len) {
         return -1;
     }
     ptrdiff_t need = b->len + extra;
-    if (need <= b->cap) {
-        return 0;
-    }
     ptrdiff_t cap = b->cap ? b->cap : 256;
     while (cap < need) {
         if (cap > PTRDIFF_MAX / 2) {
@@ -445,7 +494,14 @@ buf_reserve(Buffer *b, ptrdiff_t extra)
     return 0;
 }
 
-static int
+/* Room for `extra` more bytes: 0, or -1 (out of memory). */
+static inline int
+buf_reserve(Buffer *b, ptrdiff_t extra)
+{
+    return extra <= b->cap - b->len ? 0 : buf_grow(b, extra);
+}
+
+static inline int
 buf_write(Buffer *b, const char *s, ptrdiff_t n)
 {
     if (buf_reserve(b, n) < 0) {
@@ -456,7 +512,7 @@ buf_write(Buffer *b, const char *s, ptrdiff_t n)
     return 0;
 }
 
-static int
+static inline int
 buf_char(Buffer *b, char c)
 {
     if (buf_reserve(b, 1) < 0) {
@@ -520,6 +576,17 @@ write_string(Render *r, const Token *t)
 {
     const unsigned char *s = r->parser.s;
     Buffer *b = &r->out;
+    if (!(t->flags & F_ESCAPED)) { /* valid UTF-8 without escapes: written as it is */
+        ptrdiff_t n = t->end - t->start;
+        if (n > PTRDIFF_MAX - 2 || buf_reserve(b, n + 2) < 0) {
+            return RS_NOMEM;
+        }
+        b->data[b->len] = '"';
+        memcpy(b->data + b->len + 1, s + t->start, (size_t)n);
+        b->data[b->len + 1 + n] = '"';
+        b->len += n + 2;
+        return RS_OK;
+    }
     if (buf_char(b, '"') < 0) {
         return RS_NOMEM;
     }
@@ -588,12 +655,41 @@ integer_value(const Render *r, const Token *t, long long *out)
     return 0;
 }
 
+/* The digits of v, as "%lld" writes them, at the end of tmp[32]; returns where they start. */
+static char *
+integer_digits(long long v, char *tmp)
+{
+    char *end = tmp + 32;
+    char *p = end;
+    /* through unsigned: -LLONG_MIN does not fit in a long long */
+    unsigned long long magnitude = v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v;
+    do {
+        *--p = (char)('0' + magnitude % 10);
+        magnitude /= 10;
+    } while (magnitude != 0);
+    if (v < 0) {
+        *--p = '-';
+    }
+    return p;
+}
+
 static int
 write_integer(Buffer *b, long long v)
 {
     char tmp[32];
-    int n = snprintf(tmp, sizeof tmp, "%lld", v);
-    return buf_write(b, tmp, n) < 0 ? RS_NOMEM : RS_OK;
+    char *digits = integer_digits(v, tmp);
+    return buf_write(b, digits, tmp + 32 - digits) < 0 ? RS_NOMEM : RS_OK;
+}
+
+/* An integer as a JSON string: "123". */
+static int
+write_quoted_integer(Buffer *b, long long v)
+{
+    char tmp[34];
+    char *digits = integer_digits(v, tmp + 1);
+    *--digits = '"';
+    tmp[33] = '"';
+    return buf_write(b, digits, tmp + 34 - digits) < 0 ? RS_NOMEM : RS_OK;
 }
 
 /* A number token as a double (the value orjson.loads then float() gives). */
@@ -742,22 +838,22 @@ write_json(Render *r, ptrdiff_t index, int depth)
 }
 
 static int
+is_lower_hex(unsigned char c)
+{
+    return (unsigned char)(c - '0') < 10 || (unsigned char)(c - 'a') < 6;
+}
+
+static int
 is_canonical_uuid(const unsigned char *s, ptrdiff_t n)
 {
-    if (n != 36) {
+    if (n != 36 || s[8] != '-' || s[13] != '-' || s[18] != '-' || s[23] != '-') {
         return 0;
     }
+    int ok = 1;
     for (ptrdiff_t i = 0; i < 36; i++) {
-        unsigned char c = s[i];
-        if (i == 8 || i == 13 || i == 18 || i == 23) {
-            if (c != '-') {
-                return 0;
-            }
-        } else if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) {
-            return 0;
-        }
+        ok &= (i == 8 || i == 13 || i == 18 || i == 23) || is_lower_hex(s[i]);
     }
-    return 1;
+    return ok;
 }
 
 /*
@@ -847,9 +943,7 @@ write_leaf(Render *r, const Node *node, const Token *t, int depth)
             return write_string(r, t);
         }
         if (t->type == T_NUMBER && (t->flags & F_INTEGER) && integer_value(r, t, &iv) == 0) {
-            char tmp[32];
-            int n = snprintf(tmp, sizeof tmp, "\"%lld\"", iv);
-            return buf_write(b, tmp, n) < 0 ? RS_NOMEM : RS_OK;
+            return write_quoted_integer(b, iv);
         }
         return RS_GIVEUP;
     case L_UUID:
@@ -864,9 +958,7 @@ write_leaf(Render *r, const Node *node, const Token *t, int depth)
             return write_string(r, t);
         }
         if (t->type == T_NUMBER && (t->flags & F_INTEGER) && integer_value(r, t, &iv) == 0) {
-            char tmp[32];
-            int n = snprintf(tmp, sizeof tmp, "\"%lld\"", iv);
-            return buf_write(b, tmp, n) < 0 ? RS_NOMEM : RS_OK;
+            return write_quoted_integer(b, iv);
         }
         if (t->type == T_NUMBER && !(t->flags & F_INTEGER) && double_value(r, t, &dv) == 0) {
             if (buf_char(b, '"') < 0 || write_float(b, dv) != RS_OK || buf_char(b, '"') < 0) {
@@ -915,11 +1007,57 @@ find_member(const Render *r, ptrdiff_t object, const char *key, ptrdiff_t key_le
     return found;
 }
 
+/* Fields of an object node whose members are looked up in one pass over the object. */
+#define MAX_SLOTS 64
+
+/*
+ * slots[i] = the index of the value of the last member named like field i's source, or -1; in
+ * one pass over the object's members. 1 when a key is escaped (it might spell a source: only
+ * Python can tell) and some field reads a member.
+ */
+static int
+find_members(const Render *r, const Node *node, ptrdiff_t object, ptrdiff_t *slots)
+{
+    const Token *tokens = r->parser.tokens;
+    const unsigned char *s = r->parser.s;
+    int reads = 0;
+    for (ptrdiff_t i = 0; i < node->nfields; i++) {
+        slots[i] = -1;
+        reads |= !node->fields[i].is_typename;
+    }
+    if (!reads) {
+        return 0;
+    }
+    ptrdiff_t child = object + 1;
+    for (ptrdiff_t m = 0; m < tokens[object].count; m++) {
+        const Token *k = &tokens[child];
+        if (k->flags & F_ESCAPED) {
+            return 1;
+        }
+        ptrdiff_t n = k->end - k->start;
+        for (ptrdiff_t i = 0; i < node->nfields; i++) {
+            const Field *field = &node->fields[i];
+            /* no break: two fields may read the same member */
+            if (field->source_len == n && !field->is_typename &&
+                memcmp(s + k->start, field->source, (size_t)n) == 0) {
+                slots[i] = child + 1;
+            }
+        }
+        child = tokens[child + 1].next;
+    }
+    return 0;
+}
+
 static int
 write_object(Render *r, const Node *node, ptrdiff_t index, int depth)
 {
     const Token *t = &r->parser.tokens[index];
     if (t->type != T_OBJECT) {
+        return RS_GIVEUP;
+    }
+    ptrdiff_t slots[MAX_SLOTS];
+    int one_pass = node->nfields <= MAX_SLOTS;
+    if (one_pass && find_members(r, node, index, slots) != 0) {
         return RS_GIVEUP;
     }
     if (buf_char(&r->out, '{') < 0) {
@@ -939,10 +1077,15 @@ write_object(Render *r, const Node *node, ptrdiff_t index, int depth)
             }
             continue;
         }
-        int escaped = 0;
-        ptrdiff_t value = find_member(r, index, field->source, field->source_len, &escaped);
-        if (escaped) {
-            return RS_GIVEUP;
+        ptrdiff_t value;
+        if (one_pass) {
+            value = slots[i];
+        } else {
+            int escaped = 0;
+            value = find_member(r, index, field->source, field->source_len, &escaped);
+            if (escaped) {
+                return RS_GIVEUP;
+            }
         }
         int status;
         if (value < 0) {
@@ -1019,11 +1162,19 @@ fq_buf_write(Buffer *b, const char *s, ptrdiff_t n)
     return buf_write(b, s, n);
 }
 
+int
+fq_buf_reserve(Buffer *b, ptrdiff_t extra)
+{
+    return buf_reserve(b, extra);
+}
+
 void
 fq_render_release(Render *r)
 {
     fq_free(r->out.data);
+    fq_free(r->scratch.data);
     fq_free(r->parser.tokens);
     r->out.data = NULL;
+    r->scratch.data = NULL;
     r->parser.tokens = NULL;
 }

@@ -97,6 +97,7 @@ enum { RS_OK = 0, RS_GIVEUP = 1, RS_NOMEM = -1 };
 typedef struct {
     Parser parser;
     Buffer out;
+    Buffer scratch; /* for the embedder: e.g. a row's text converted to UTF-8 */
 } Render;
 
 
@@ -106,10 +107,13 @@ void fq_node_free(Node *node);
 /* Render one document (UTF-8 JSON text) along `node`, appending to r->out. */
 int fq_render_text(Render *r, const Node *node, const char *text, ptrdiff_t len);
 
-/* Append raw bytes to the output; 0 or -1 (out of memory). */
+/* Append raw bytes to a buffer; 0 or -1 (out of memory). */
 int fq_buf_write(Buffer *b, const char *s, ptrdiff_t n);
 
-/* Release the memory of a render (output and tokens). */
+/* Make room for `extra` more bytes in a buffer; 0 or -1 (out of memory). */
+int fq_buf_reserve(Buffer *b, ptrdiff_t extra);
+
+/* Release the memory of a render (output, scratch and tokens). */
 void fq_render_release(Render *r);
 
 /* Hooks provided by the embedder. */
