@@ -149,15 +149,21 @@ def build_handlers(p: scenarios.Parameters) -> dict[str, Handler]:
 class Floor:
     """The raw ASGI application: lifespan opens the pool, POST /graphql answers."""
 
-    def __init__(self) -> None:
+    def __init__(self, dsn: str | None = None) -> None:
+        self.dsn = dsn  # else BENCH_DATABASE_URL, read at startup
         self.pool: asyncpg.Pool | None = None
         self.handlers: dict[str, Handler] = {}
 
     async def startup(self) -> None:
-        dsn = os.environ["BENCH_DATABASE_URL"]
+        dsn = self.dsn or os.environ["BENCH_DATABASE_URL"]
         p = await scenarios.parameters(dsn)
         self.handlers = await asyncio.to_thread(build_handlers, p)
         self.pool = await asyncpg.create_pool(dsn, min_size=1, max_size=POOL_SIZE)
+
+    async def shutdown(self) -> None:
+        if self.pool is not None:
+            await self.pool.close()
+            self.pool = None
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] == "lifespan":
@@ -167,8 +173,7 @@ class Floor:
                     await self.startup()
                     await send({"type": "lifespan.startup.complete"})
                 elif message["type"] == "lifespan.shutdown":
-                    if self.pool is not None:
-                        await self.pool.close()
+                    await self.shutdown()
                     await send({"type": "lifespan.shutdown.complete"})
                     return
         body = b""

@@ -7,6 +7,9 @@
    concurrency, a short warm-up and a timed wrk run, with the server process's CPU time read
    before and after and the load average recorded. The server is stopped, the posts its
    creates wrote are deleted, and the next one starts.
+   The whole sequence runs twice (``rounds``), the second time in reverse order; the report
+   takes, per point, the round with the higher throughput (the machine is shared: other jobs
+   only ever slow a point down) and shows how far the two rounds were apart.
 3. Results go to ``bench/results/compare.json`` (``--output``), ratios and tables are written by
    ``bench.compare.report``.
 
@@ -18,11 +21,10 @@ and exits 1 when FraiseQL's throughput falls below ``FRAISEQL_BENCH_MIN_FLOOR_RA
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import asyncio
+import dataclasses
 import json
 import os
-import platform
 import subprocess
 import sys
 import tempfile
@@ -33,7 +35,7 @@ from typing import Any
 import asyncpg
 import httpx
 
-from bench.common import PROJECT_ROOT, RESULTS_DIR, log, machine_info, write_json
+from bench.common import RESULTS_DIR, log, machine_info, write_json
 from bench.compare import load, scenarios, seed, servers
 from bench.compare.peer_sql import POOL_SIZE
 
@@ -136,10 +138,12 @@ def measure(
         for connections in settings["connections"]:
             warmup, _ = load.write_script(workdir, f"{system}-{name}", bodies)
             load.run_wrk(server.url, warmup, connections, settings["warmup_s"])
+            server.wait_idle()
             script, prefix = load.write_script(workdir, f"{system}-{name}", bodies)
             cpu_before = server.cpu_seconds()
             result = load.run_wrk(server.url, script, connections, settings["duration_s"])
             cpu = server.cpu_seconds() - cpu_before
+            result["drain_s"] = server.wait_idle()
             if result["non_2xx"] or result["errors"]:
                 raise SystemExit(f"{system} {name} c={connections}: failed requests {result}")
             if creates_per_cycle:
@@ -195,7 +199,10 @@ def versions() -> dict[str, Any]:
             if system in servers.VENVS
             else sys.executable
         )
-        script = "import importlib.metadata as m, json, sys; print(json.dumps({p: m.version(p) for p in sys.argv[1:]}))"
+        script = (
+            "import importlib.metadata as m, json, sys; "
+            "print(json.dumps({p: m.version(p) for p in sys.argv[1:]}))"
+        )
         found[system] = json.loads(output([python, "-c", script, *packages]) or "{}")
     package = servers.POSTGRAPHILE / "node_modules" / "postgraphile" / "package.json"
     found["postgraphile"] = {
@@ -226,17 +233,14 @@ async def database_settings(dsn: str) -> dict[str, str]:
 
 def gate(points: list[dict[str, Any]], min_ratio: float) -> list[str]:
     """The scenarios where FraiseQL's req/s is below ``min_ratio`` of the floor's."""
+    from bench.compare.report import best
+
     failures = []
-    for point in points:
-        if point["system"] != "fraiseql":
+    chosen = best(points)
+    for (system, scenario, connections), point in chosen.items():
+        if system != "fraiseql":
             continue
-        floor = next(
-            q
-            for q in points
-            if q["system"] == "floor"
-            and q["scenario"] == point["scenario"]
-            and q["connections"] == point["connections"]
-        )
+        floor = chosen[("floor", scenario, connections)]
         ratio = point["rps"] / floor["rps"]
         if ratio < min_ratio:
             failures.append(
@@ -282,15 +286,22 @@ def run(arguments: argparse.Namespace) -> dict[str, Any]:
     expected: dict[str, Any] = {}
     with tempfile.TemporaryDirectory(prefix="fraiseql-compare-") as tmp:
         workdir = Path(tmp)
-        for system in settings["systems"]:
-            log(f"{system}: starting")
-            try:
-                with servers.serve(system, dsn, workdir) as server:
-                    result["checks"][system] = check(system, server, p, expected)
-                    result["points"].extend(measure(system, server, p, settings, workdir, dsn))
-            finally:
-                removed = asyncio.run(cleanup(dsn))
-                log(f"{system}: stopped; {removed} created posts removed")
+        for round_ in range(settings["rounds"]):
+            # Round 1 starts with FraiseQL (the reference of the check), round 2 ends with it:
+            # a slow drift of the machine's other load then weighs on both ends.
+            order = settings["systems"] if round_ % 2 == 0 else settings["systems"][::-1]
+            for system in order:
+                log(f"{system}: starting (round {round_ + 1})")
+                try:
+                    with servers.serve(system, dsn, workdir) as server:
+                        result["checks"][system] = check(system, server, p, expected)
+                        points = measure(system, server, p, settings, workdir, dsn)
+                finally:
+                    removed = asyncio.run(cleanup(dsn))
+                    log(f"{system}: stopped; {removed} created posts removed")
+                for point in points:
+                    point["round"] = round_
+                result["points"].extend(points)
     result["duration_s"] = time.perf_counter() - started
     result["uptime_at_end"] = subprocess.run(
         ["uptime"], capture_output=True, text=True, check=False

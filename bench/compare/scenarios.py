@@ -97,29 +97,44 @@ _PAGE = "totalCount pageInfo { hasNextPage } edges { node { id title createdAt }
 _CREATED = "status post { id identifier title status tags author { id name } }"
 # Creates send their input as variables, as GraphQL clients do: the document stays the same
 # (and cached where the system caches documents), the identifier changes per request.
-_CREATE = "mutation Create($input: %s!) { %s(input: $input) { %s } }"
+_CREATE = "mutation Create($input: @!) { @(input: $input) { @ } }"
+
+
+def _fill(template: str, *values: object) -> str:
+    """``template`` with each ``@`` replaced by the next value (documents are full of braces)."""
+    parts = template.split("@")
+    if len(parts) != len(values) + 1:
+        raise ValueError(f"{template!r} takes {len(parts) - 1} values")
+    return (
+        "".join(part + str(value) for part, value in zip(parts, values, strict=False)) + parts[-1]
+    )
 
 
 def _fraiseql(p: Parameters) -> dict[str, str]:
     return {
-        "post_by_id": '{ post(id: "%s") { %s } }' % (p.post_id, _POST),
-        "posts20_author": "{ posts(limit: 20, orderBy: [{identifier: ASC}]) { %s } }" % _LIST20,
-        "posts100_nested": "{ posts(limit: 100, orderBy: [{identifier: ASC}]) { %s } }" % _LIST100,
-        "posts_connection": (
-            '{ postsConnection(where: {author: {id: {eq: "%s"}}}, orderBy: [{createdAt: DESC}], '
-            "first: 10) { %s } }" % (p.author_id, _PAGE)
+        "post_by_id": _fill('{ post(id: "@") { @ } }', p.post_id, _POST),
+        "posts20_author": _fill(
+            "{ posts(limit: 20, orderBy: [{identifier: ASC}]) { @ } }", _LIST20
         ),
-        "create_post": _CREATE % ("CreatePostInput", "createPost", _CREATED),
+        "posts100_nested": _fill(
+            "{ posts(limit: 100, orderBy: [{identifier: ASC}]) { @ } }", _LIST100
+        ),
+        "posts_connection": _fill(
+            '{ postsConnection(where: {author: {id: {eq: "@"}}}, orderBy: [{createdAt: DESC}], '
+            "first: 10) { @ } }",
+            p.author_id,
+            _PAGE,
+        ),
+        "create_post": _fill(_CREATE, "CreatePostInput", "createPost", _CREATED),
     }
 
 
 def _python_peer(p: Parameters) -> dict[str, str]:
     documents = _fraiseql(p)
-    documents["posts20_author"] = "{ posts(limit: 20) { %s } }" % _LIST20
-    documents["posts100_nested"] = "{ posts(limit: 100) { %s } }" % _LIST100
-    documents["posts_connection"] = '{ postsConnection(authorId: "%s", first: 10) { %s } }' % (
-        p.author_id,
-        _PAGE,
+    documents["posts20_author"] = _fill("{ posts(limit: 20) { @ } }", _LIST20)
+    documents["posts100_nested"] = _fill("{ posts(limit: 100) { @ } }", _LIST100)
+    documents["posts_connection"] = _fill(
+        '{ postsConnection(authorId: "@", first: 10) { @ } }', p.author_id, _PAGE
     )
     return documents
 
@@ -128,26 +143,40 @@ _PG_AUTHOR = "author: tbUserByFkUser { id: rowId name }"
 
 
 def _postgraphile(p: Parameters) -> dict[str, str]:
-    comments = (
+    comments = _fill(
         "comments: tbCommentsByFkPost(orderBy: [CREATED_AT_ASC, ROW_ID_ASC]) "
-        "{ nodes { id: rowId body createdAt %s } }" % _PG_AUTHOR
+        "{ nodes { id: rowId body createdAt @ } }",
+        _PG_AUTHOR,
     )
     return {
-        "post_by_id": '{ post: tbPostByRowId(rowId: "%s") '
-        "{ id: rowId identifier title status tags viewCount createdAt %s } }"
-        % (p.post_id, _PG_AUTHOR),
-        "posts20_author": "{ posts: allTbPosts(first: 20, orderBy: [IDENTIFIER_ASC]) "
-        "{ nodes { id: rowId title %s } } }" % _PG_AUTHOR,
-        "posts100_nested": "{ posts: allTbPosts(first: 100, orderBy: [IDENTIFIER_ASC]) "
-        "{ nodes { id: rowId title %s %s } } }" % (_PG_AUTHOR, comments),
-        "posts_connection": "{ postsConnection: allTbPosts(condition: {fkUser: %d}, "
-        "orderBy: [CREATED_AT_DESC, ROW_ID_ASC], first: 10) { totalCount "
-        "pageInfo { hasNextPage } edges { node { id: rowId title createdAt } } } }" % p.author_pk,
-        "create_post": _CREATE
-        % (
+        "post_by_id": _fill(
+            '{ post: tbPostByRowId(rowId: "@") '
+            "{ id: rowId identifier title status tags viewCount createdAt @ } }",
+            p.post_id,
+            _PG_AUTHOR,
+        ),
+        "posts20_author": _fill(
+            "{ posts: allTbPosts(first: 20, orderBy: [IDENTIFIER_ASC]) "
+            "{ nodes { id: rowId title @ } } }",
+            _PG_AUTHOR,
+        ),
+        "posts100_nested": _fill(
+            "{ posts: allTbPosts(first: 100, orderBy: [IDENTIFIER_ASC]) "
+            "{ nodes { id: rowId title @ @ } } }",
+            _PG_AUTHOR,
+            comments,
+        ),
+        "posts_connection": _fill(
+            "{ postsConnection: allTbPosts(condition: {fkUser: @}, "
+            "orderBy: [CREATED_AT_DESC, ROW_ID_ASC], first: 10) { totalCount "
+            "pageInfo { hasNextPage } edges { node { id: rowId title createdAt } } } }",
+            p.author_pk,
+        ),
+        "create_post": _fill(
+            _CREATE,
             "CreateTbPostInput",
             "createPost: createTbPost",
-            "post: tbPost { id: rowId identifier title status tags %s }" % _PG_AUTHOR,
+            _fill("post: tbPost { id: rowId identifier title status tags @ }", _PG_AUTHOR),
         ),
     }
 
@@ -216,9 +245,9 @@ def normalise(system: str, data: Any) -> Any:
     out: dict[str, Any] = {}
     for key, value in data.items():
         if system == "postgraphile" and isinstance(value, dict) and set(value) == {"nodes"}:
-            value = value["nodes"]  # noqa: PLW2901 - a connection's nodes as the plain list
+            value = value["nodes"]  # a connection's nodes as the plain list
         if system == "postgraphile" and key == "status" and isinstance(value, str):
-            value = value.upper()  # noqa: PLW2901 - the text column as the enum's name
+            value = value.upper()  # the text column as the enum's name
         if key in DATETIME_KEYS and isinstance(value, str):
             out[key] = datetime.datetime.fromisoformat(value)
         else:

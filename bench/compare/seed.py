@@ -63,7 +63,8 @@ async def _stored_fingerprint(dsn: str) -> str | None:
 
 PEER_EXTRAS = """
 CREATE INDEX IF NOT EXISTS bench_tb_post_author_created_idx ON tb_post (fk_user, created_at, id);
-CREATE INDEX IF NOT EXISTS bench_tb_comment_post_created_idx ON tb_comment (fk_post, created_at, id);
+CREATE INDEX IF NOT EXISTS bench_tb_comment_post_created_idx
+    ON tb_comment (fk_post, created_at, id);
 COMMENT ON COLUMN tb_post.created_at IS '@behavior +orderBy';
 COMMENT ON COLUMN tb_comment.created_at IS '@behavior +orderBy';
 """

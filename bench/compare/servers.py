@@ -101,6 +101,20 @@ class Server:
             time.sleep(0.3)
         raise SystemExit(f"{self.system} did not start in {timeout_s}s")
 
+    def wait_idle(self, timeout_s: float = 120.0) -> float:
+        """Wait until the server stops using CPU; returns the seconds waited.
+
+        wrk leaves the requests in flight when it stops; a slow server goes on answering them
+        for seconds, and would otherwise spend them in the next point's time.
+        """
+        started = time.monotonic()
+        while time.monotonic() - started < timeout_s:
+            before = self.cpu_seconds()
+            time.sleep(0.25)
+            if self.cpu_seconds() - before < 0.01:
+                break
+        return time.monotonic() - started
+
     def stop(self) -> None:
         if self.process.poll() is not None:
             return

@@ -26,7 +26,7 @@ _pool: asyncpg.Pool | None = None
 
 
 async def pool() -> asyncpg.Pool:
-    global _pool  # noqa: PLW0603 - one pool per process, opened on first use
+    global _pool  # one pool per process, opened on first use
     if _pool is None:
         _pool = await asyncpg.create_pool(
             os.environ["BENCH_DATABASE_URL"], min_size=1, max_size=peer_sql.POOL_SIZE
