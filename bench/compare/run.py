@@ -43,14 +43,16 @@ SETTINGS: dict[str, dict[str, Any]] = {
     "full": {
         "systems": list(scenarios.SYSTEMS),
         "connections": [1, 10, 50],
-        "duration_s": 5,
+        "duration_s": 3,
         "warmup_s": 1,
+        "rounds": 2,
     },
     "quick": {
         "systems": ["fraiseql", "floor"],
         "connections": [10],
         "duration_s": 3,
         "warmup_s": 1,
+        "rounds": 1,
     },
 }
 MIN_RATIO_ENV = "FRAISEQL_BENCH_MIN_FLOOR_RATIO"
