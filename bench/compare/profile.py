@@ -22,25 +22,30 @@ from pathlib import Path
 
 from bench.compare import load, scenarios, seed, servers
 
-# Frames whose file path contains the key: the share of samples spent under them.
+# py-spy names a frame `function (package/module.py:line)`: the share of samples whose stack
+# holds a frame of each group (the groups overlap: a stack can be under several).
 GROUPS = {
-    "uvicorn / httptools (HTTP)": "/uvicorn/",
-    "starlette": "/starlette/",
-    "fraiseql.asgi (transport)": "/fraiseql/asgi/",
-    "fraiseql.execution": "/fraiseql/execution/",
-    "fraiseql.sql (statement building)": "/fraiseql/sql/",
-    "fraiseql.db (session, pool use)": "/fraiseql/db/",
-    "fraiseql.native (response builder)": "/fraiseql/native/",
-    "graphql-core": "/graphql/",
-    "asyncpg": "/asyncpg/",
-    "asyncio / uvloop (event loop)": "/asyncio/",
+    "uvicorn / httptools (HTTP)": "(uvicorn/",
+    "starlette": "(starlette/",
+    "anyio": "(anyio/",
+    "fraiseql.asgi (transport)": "(fraiseql/asgi/",
+    "fraiseql.execution (cache, plan, executor)": "(fraiseql/execution/",
+    "fraiseql.sql (statements, cursors)": "(fraiseql/sql/",
+    "fraiseql.db (session, repository)": "(fraiseql/db/",
+    "fraiseql.native (response builder)": "(fraiseql/native/",
+    "graphql-core": "(graphql/",
+    "asyncpg": "(asyncpg/",
+    "asyncio timeouts": "(asyncio/timeouts.py",
 }
+
+OURS = ("fraiseql/", "anyio/")
 
 
 def summarize(raw: Path, top: int) -> str:
     total = 0
     grouped: collections.Counter[str] = collections.Counter()
     own: collections.Counter[str] = collections.Counter()
+    inclusive: collections.Counter[str] = collections.Counter()
     for line in raw.read_text().splitlines():
         stack, _, count_text = line.rpartition(" ")
         if not stack:
@@ -52,8 +57,13 @@ def summarize(raw: Path, top: int) -> str:
             if any(key in frame for frame in frames):
                 grouped[name] += count
         own[frames[-1]] += count
+        # A function counts once per stack (recursion and several lines of it alike).
+        for function in {f.rsplit(":", 1)[0] for f in frames if f.split(" (")[-1].startswith(OURS)}:
+            inclusive[function + ")"] += count
     lines = [f"{total} samples"]
     lines += [f"{100 * n / total:5.1f}%  under {name}" for name, n in grouped.most_common()]
+    lines.append("FraiseQL and anyio functions, share of the samples under each:")
+    lines += [f"{100 * n / total:5.1f}%  {frame}" for frame, n in inclusive.most_common(top)]
     lines.append("most own samples:")
     lines += [f"{100 * n / total:5.1f}%  {frame}" for frame, n in own.most_common(top)]
     return "\n".join(lines)

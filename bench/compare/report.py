@@ -98,6 +98,29 @@ def ratio_table(result: dict[str, Any]) -> list[str]:
     return lines
 
 
+def cpu_ratio_table(result: dict[str, Any]) -> list[str]:
+    """Each system's server CPU per request divided by FraiseQL's (above 1: FraiseQL cheaper)."""
+    points, levels = index(result), result["settings"]["connections"]
+    others = [s for s in PEERS if s in _systems(result)]
+    lines = [
+        "| scenario | c | " + " | ".join(f"{s} ÷ FraiseQL" for s in others) + " |",
+        "|---|---:|" + "---:|" * len(others),
+    ]
+    for scenario in _scenarios(result):
+        for c in levels:
+            mine = points.get(("fraiseql", scenario, c))
+            cells = []
+            for other in others:
+                theirs = points.get((other, scenario, c))
+                if mine is None or theirs is None or not theirs["requests"]:
+                    cells.append("-")
+                else:
+                    value = theirs["server_cpu_us_per_request"] / mine["server_cpu_us_per_request"]
+                    cells.append(f"{value:.2f}")
+            lines.append(f"| {scenario} | {c} | " + " | ".join(cells) + " |")
+    return lines
+
+
 def latency_table(result: dict[str, Any]) -> list[str]:
     points, levels = index(result), result["settings"]["connections"]
     lines = [
@@ -292,6 +315,14 @@ def generated(result: dict[str, Any], images: list[str]) -> str:
         "",
         "## FraiseQL's throughput divided by each system's (same run; above 1: FraiseQL faster)",
         *ratio_table(result),
+        "",
+        "## Each system's server CPU per request divided by FraiseQL's (above 1: FraiseQL cheaper)",
+        "",
+        "Steadier than req/s on this shared machine: the two rounds of a point usually agree on",
+        "it within a few per cent. It leaves out PostgreSQL's own CPU, which differs by design",
+        "(FraiseQL reads one stored document, the peers join the normalised tables).",
+        "",
+        *cpu_ratio_table(result),
         "",
         "## Latency (wrk's percentiles)",
         *[f"![{n}]({n})" for n in images[1:2]],
