@@ -334,8 +334,17 @@ def main(argv: list[str] | None = None) -> None:
     if arguments.quick:
         min_ratio = float(os.environ.get(MIN_RATIO_ENV, DEFAULT_MIN_RATIO))
         failures = gate(result["points"], min_ratio)
-        for point in result["points"]:
-            print(f"{point['system']:>9} {point['scenario']:<17} {point['rps']:8.0f} req/s")
+        from bench.compare.report import best
+
+        chosen = best(result["points"])
+        for (system, scenario, connections), point in chosen.items():
+            if system != "fraiseql":
+                continue
+            floor = chosen[("floor", scenario, connections)]
+            print(
+                f"{scenario:<17} c={connections:<3} FraiseQL {point['rps']:7.0f} req/s, "
+                f"floor {floor['rps']:7.0f} req/s: {point['rps'] / floor['rps']:.2f}"
+            )
         if failures:
             print("FraiseQL below its floor ratio: " + "; ".join(failures))
             raise SystemExit(1)
