@@ -7,7 +7,7 @@ NATIVE := $(VENV)/.native-stamp
 LINT_PATHS := src tests examples $(wildcard bench)
 NATIVE_SOURCES := $(wildcard src/fraiseql/native/*.c src/fraiseql/native/*.h)
 
-.PHONY: install demo test lint clean bench bench-quick
+.PHONY: install demo test lint clean bench bench-quick bench-compare bench-compare-quick bench-wrk
 
 $(STAMP): pyproject.toml setup.py
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -41,6 +41,34 @@ bench: $(NATIVE)
 # C/Python builder ratio on 100 nested rows; fails below FRAISEQL_BENCH_MIN_RATIO (default 3.0).
 bench-quick: $(NATIVE)
 	$(BIN)/python -m bench.quick
+
+# FraiseQL side by side with Strawberry, Graphene, PostGraphile and a raw floor (bench/README.md):
+# results in bench/results/compare.json, docs/benchmarks/RESULTS.md and its plots.
+COMPARE := bench/compare
+COMPARE_STAMP := $(VENV)/.bench-compare-stamp
+
+$(COMPARE_STAMP): $(STAMP) pyproject.toml $(COMPARE)/requirements-strawberry.txt \
+		$(COMPARE)/requirements-graphene.txt $(COMPARE)/postgraphile/package-lock.json
+	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
+	test -x $(COMPARE)/.venv-strawberry/bin/python || $(PYTHON) -m venv $(COMPARE)/.venv-strawberry
+	$(COMPARE)/.venv-strawberry/bin/python -m pip install --quiet -r $(COMPARE)/requirements-strawberry.txt
+	test -x $(COMPARE)/.venv-graphene/bin/python || $(PYTHON) -m venv $(COMPARE)/.venv-graphene
+	$(COMPARE)/.venv-graphene/bin/python -m pip install --quiet -r $(COMPARE)/requirements-graphene.txt
+	cd $(COMPARE)/postgraphile && npm ci --no-audit --no-fund --loglevel=error
+	touch $(COMPARE_STAMP)
+
+# wrk comes from Debian's packages: installed when missing and running as root, else a clear stop.
+bench-wrk:
+	@command -v wrk >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get update -qq && apt-get install -y -qq wrk; } \
+		|| { echo "bench-compare needs wrk: apt-get install wrk" >&2; exit 1; }
+
+bench-compare: $(NATIVE) $(COMPARE_STAMP) bench-wrk
+	$(BIN)/python -m bench.compare.run --report
+
+# FraiseQL vs the floor on a small database, about two minutes; fails when FraiseQL's
+# throughput is below FRAISEQL_BENCH_MIN_FLOOR_RATIO (default 0.25) of the floor's.
+bench-compare-quick: $(NATIVE) bench-wrk
+	$(BIN)/python -m bench.compare.run --quick
 
 lint: $(STAMP)
 	$(BIN)/python -m ruff check $(LINT_PATHS)

@@ -1,0 +1,1 @@
+"""FraiseQL side by side with Strawberry, Graphene, PostGraphile and a raw floor (issue #7)."""

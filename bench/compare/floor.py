@@ -1,0 +1,207 @@
+"""The floor: a hand-written ASGI endpoint that answers FraiseQL's documents of the scenarios.
+
+``uvicorn bench.compare.floor:app`` (database URL from ``BENCH_DATABASE_URL``). No GraphQL at
+all: the request's document is looked up among the scenarios' (the create document is matched
+around its identifier), the **statement FraiseQL's planner generates** for it is run with
+asyncpg on a pool of the same size, and each row's document is projected by hand-written code
+(``orjson`` in and out) into FraiseQL's response shape. It is what the same work costs
+without a framework: the lower bound FraiseQL is measured against.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import asyncpg
+import orjson
+
+from bench.compare import scenarios
+from bench.compare.peer_sql import POOL_SIZE
+
+Spec = tuple[tuple[str, str, Any], ...]
+ENUM = "enum"
+
+AUTHOR: Spec = (("id", "id", None), ("name", "name", None))
+POST: Spec = (
+    ("id", "id", None),
+    ("identifier", "identifier", None),
+    ("title", "title", None),
+    ("status", "status", ENUM),
+    ("tags", "tags", None),
+    ("viewCount", "view_count", None),
+    ("createdAt", "created_at", None),
+    ("author", "author", AUTHOR),
+)
+LIST20: Spec = (("id", "id", None), ("title", "title", None), ("author", "author", AUTHOR))
+COMMENT: Spec = (
+    ("id", "id", None),
+    ("body", "body", None),
+    ("createdAt", "created_at", None),
+    ("author", "author", AUTHOR),
+)
+LIST100: Spec = (*LIST20, ("comments", "comments", COMMENT))
+NODE: Spec = (("id", "id", None), ("title", "title", None), ("createdAt", "created_at", None))
+CREATED: Spec = (
+    ("id", "id", None),
+    ("identifier", "identifier", None),
+    ("title", "title", None),
+    ("status", "status", ENUM),
+    ("tags", "tags", None),
+    ("author", "author", AUTHOR),
+)
+
+
+def project(document: dict[str, Any], spec: Spec) -> dict[str, Any]:
+    """The selected fields of a stored document, in selection order, named as GraphQL names them."""
+    out: dict[str, Any] = {}
+    for name, key, sub in spec:
+        value = document[key]
+        if sub is ENUM:
+            value = value.upper()
+        elif sub is not None and value is not None:
+            value = (
+                [project(v, sub) for v in value] if isinstance(value, list) else project(value, sub)
+            )
+        out[name] = value
+    return out
+
+
+Handler = Callable[[asyncpg.Pool, Any], Awaitable[bytes]]
+
+
+def _statement(document: str) -> tuple[str, list[Any]]:
+    """The SQL text and parameters FraiseQL's planner generates for ``document``'s root field."""
+    from bench.common import blog_schema, root_plan, root_statement
+
+    schema = blog_schema()
+    statement = asyncio.run(root_statement(schema, root_plan(schema, document)))
+    return statement.sql, list(statement.params)
+
+
+def build_handlers(p: scenarios.Parameters) -> dict[str, Handler]:
+    """A handler per scenario document (the create one reads its variables)."""
+    documents = scenarios.documents("fraiseql", p)
+    by_id_sql, by_id_params = _statement(documents["post_by_id"])
+    list20_sql, list20_params = _statement(documents["posts20_author"])
+    list100_sql, list100_params = _statement(documents["posts100_nested"])
+    page_sql, page_params = _statement(documents["posts_connection"])
+    first = page_params[-1] - 1
+
+    async def post_by_id(pool: asyncpg.Pool, _: Any) -> bytes:
+        text = await pool.fetchval(by_id_sql, *by_id_params)
+        post = None if text is None else project(orjson.loads(text), POST)
+        return orjson.dumps({"data": {"post": post}})
+
+    def listing(sql: str, params: list[Any], spec: Spec) -> Handler:
+        async def handler(pool: asyncpg.Pool, _: Any) -> bytes:
+            rows = await pool.fetch(sql, *params)
+            posts = [project(orjson.loads(row[0]), spec) for row in rows]
+            return orjson.dumps({"data": {"posts": posts}})
+
+        return handler
+
+    async def connection(pool: asyncpg.Pool, _: Any) -> bytes:
+        rows = await pool.fetch(page_sql, *page_params)
+        found = [row for row in rows if row[0] is not None]
+        page = {
+            "totalCount": rows[0][2],
+            "pageInfo": {"hasNextPage": len(found) > first},
+            "edges": [{"node": project(orjson.loads(row[0]), NODE)} for row in found[:first]],
+        }
+        return orjson.dumps({"data": {"postsConnection": page}})
+
+    create_sql = (
+        "SELECT r.status, r.id, r.message, r.errors::text FROM fn_create_post($1::jsonb) AS r"
+    )
+
+    async def create(pool: asyncpg.Pool, variables: Any) -> bytes:
+        given = variables["input"]
+        arguments = {  # FraiseQL's argument names and enum values, as its mutation sends them
+            "identifier": given["identifier"],
+            "title": given["title"],
+            "body": given["body"],
+            "author": given["author"],
+            "status": given["status"].lower(),
+            "tags": given["tags"],
+            "category_path": given["categoryPath"],
+        }
+        async with pool.acquire() as connection, connection.transaction():
+            status, post_id, _message, _errors = await connection.fetchrow(
+                create_sql, orjson.dumps(arguments).decode()
+            )
+            text = await connection.fetchval(by_id_sql, str(post_id))
+        payload = {"status": status.upper(), "post": project(orjson.loads(text), CREATED)}
+        return orjson.dumps({"data": {"createPost": payload}})
+
+    handlers: dict[str, Handler] = {
+        documents["post_by_id"]: post_by_id,
+        documents["posts20_author"]: listing(list20_sql, list20_params, LIST20),
+        documents["posts100_nested"]: listing(list100_sql, list100_params, LIST100),
+        documents["posts_connection"]: connection,
+        documents["create_post"]: create,
+    }
+    return handlers
+
+
+class Floor:
+    """The raw ASGI application: lifespan opens the pool, POST /graphql answers."""
+
+    def __init__(self, dsn: str | None = None) -> None:
+        self.dsn = dsn  # else BENCH_DATABASE_URL, read at startup
+        self.pool: asyncpg.Pool | None = None
+        self.handlers: dict[str, Handler] = {}
+
+    async def startup(self) -> None:
+        dsn = self.dsn or os.environ["BENCH_DATABASE_URL"]
+        p = await scenarios.parameters(dsn)
+        self.handlers = await asyncio.to_thread(build_handlers, p)
+        self.pool = await asyncpg.create_pool(dsn, min_size=1, max_size=POOL_SIZE)
+
+    async def shutdown(self) -> None:
+        if self.pool is not None:
+            await self.pool.close()
+            self.pool = None
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] == "lifespan":
+            while True:
+                message = await receive()
+                if message["type"] == "lifespan.startup":
+                    await self.startup()
+                    await send({"type": "lifespan.startup.complete"})
+                elif message["type"] == "lifespan.shutdown":
+                    await self.shutdown()
+                    await send({"type": "lifespan.shutdown.complete"})
+                    return
+        body = b""
+        while True:
+            message = await receive()
+            body += message.get("body", b"")
+            if not message.get("more_body"):
+                break
+        status, payload = await self.answer(body)
+        await send(
+            {
+                "type": "http.response.start",
+                "status": status,
+                "headers": [(b"content-type", b"application/json")],
+            }
+        )
+        await send({"type": "http.response.body", "body": payload})
+
+    async def answer(self, body: bytes) -> tuple[int, bytes]:
+        assert self.pool is not None
+        try:
+            request = orjson.loads(body)
+            handler = self.handlers.get(request["query"])
+        except (orjson.JSONDecodeError, KeyError, TypeError):
+            return 400, b'{"errors":[{"message":"not a GraphQL request"}]}'
+        if handler is None:
+            return 400, b'{"errors":[{"message":"the floor answers the scenarios only"}]}'
+        return 200, await handler(self.pool, request.get("variables"))
+
+
+app = Floor()
