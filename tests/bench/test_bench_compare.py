@@ -120,7 +120,7 @@ async def compare_database(server_dsn: str) -> AsyncIterator[str]:
 
 async def test_floor_answers_every_scenario_with_fraiseqls_bytes(compare_database: str) -> None:
     p = await scenarios.parameters(compare_database)
-    app = build(compare_database)
+    app = build(compare_database, tenancy=False)
     schema: Schema = app.state.fraiseql_schema
     floor = Floor(compare_database)
     await schema.open()
