@@ -14,6 +14,7 @@ from starlette.types import Lifespan
 from fraiseql.asgi.batch import DEFAULT_MAX_BATCH_SIZE
 from fraiseql.asgi.body import DEFAULT_MAX_BODY_SIZE
 from fraiseql.asgi.cors import CORSConfig
+from fraiseql.asgi.direct import FraiseQLApp
 from fraiseql.asgi.http import DEFAULT_CSRF_HEADERS, ContextGetter, GraphQLHTTPHandler
 from fraiseql.execution.protocol import OperationExecutor
 from fraiseql.observability.instrumentation import Instrumentation
@@ -91,7 +92,9 @@ def build_asgi_app(
     all_routes: list[BaseRoute] = [Route(path, handler, name="graphql", include_in_schema=False)]
     all_routes.extend(routes)
     middleware: list[Middleware] = [cors.middleware()] if cors is not None else []
-    return Starlette(
+    return FraiseQLApp(
+        graphql_path=path,
+        graphql_handler=handler,
         routes=all_routes,
         middleware=middleware,
         lifespan=lifespan_from_hooks(tuple(on_startup), tuple(on_shutdown)),
