@@ -69,19 +69,22 @@ def test_grafana_provisioning_points_at_the_dashboards() -> None:
 
 
 def _compose() -> list[str] | None:
+    """``docker compose`` (the v2 plugin) when present, else Debian's ``docker-compose`` (v1)."""
     docker = shutil.which("docker")
-    if docker is None:
-        return None
-    probe = subprocess.run(
-        [docker, "compose", "version"], capture_output=True, text=True, timeout=30, check=False
-    )
-    return [docker, "compose"] if probe.returncode == 0 else None
+    if docker is not None:
+        probe = subprocess.run(
+            [docker, "compose", "version"], capture_output=True, text=True, timeout=30, check=False
+        )
+        if probe.returncode == 0:
+            return [docker, "compose"]
+    legacy = shutil.which("docker-compose")
+    return [legacy] if legacy is not None else None
 
 
 def test_compose_file_is_valid() -> None:
     command = _compose()
     if command is None:
-        pytest.skip("no docker CLI with the compose plugin on this machine")
+        pytest.skip("neither `docker compose` nor `docker-compose` is on this machine")
     result = subprocess.run(
         [*command, "-f", str(DEPLOY / "docker-compose.yml"), "config", "--quiet"],
         capture_output=True,
