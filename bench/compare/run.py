@@ -254,6 +254,8 @@ def gate(points: list[dict[str, Any]], min_ratio: float) -> list[str]:
 def run(arguments: argparse.Namespace) -> dict[str, Any]:
     mode = "quick" if arguments.quick else "full"
     settings = dict(SETTINGS[mode])
+    if arguments.rounds is not None:
+        settings["rounds"] = max(1, arguments.rounds)
     if arguments.systems:
         settings["systems"] = ["fraiseql", *[s for s in arguments.systems if s != "fraiseql"]]
     lacking = servers.missing() if set(settings["systems"]) - {"fraiseql", "floor"} else []
@@ -315,6 +317,11 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="FraiseQL vs the floor, small data")
     parser.add_argument("--systems", nargs="+", choices=scenarios.SYSTEMS, help="only these")
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        help="how many times the whole sequence runs (full: 2, about 16 minutes; 1: about 8)",
+    )
     parser.add_argument(
         "--output", type=Path, help="the JSON results (full: bench/results/compare.json)"
     )
