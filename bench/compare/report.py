@@ -227,8 +227,9 @@ def conditions(result: dict[str, Any]) -> list[str]:
         f"- PostgreSQL {machine['postgresql']} on the same machine, settings "
         + ", ".join(f"`{k}={v}`" for k, v in database["settings"].items())
         + f"; database `{database['database']}`: {counts}; {seed}.",
-        f"- Every server: one process, {result['pool_size']} pooled connections, on 127.0.0.1, "
-        "logging off; Python servers under uvicorn with uvloop and httptools.",
+        f"- Every server: one process, {result['pool_size']} pooled connections (FraiseQL's "
+        "acquire timeout 30 s: the peers queue without limit), on 127.0.0.1, logging off; "
+        "Python servers under uvicorn with uvloop and httptools.",
         f"- Load: wrk, one thread, in its own process on the same machine; per point a "
         f"{settings['warmup_s']} s warm-up then {settings['duration_s']} s timed, at "
         f"{', '.join(str(c) for c in settings['connections'])} connections, the server left "

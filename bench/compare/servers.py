@@ -132,7 +132,11 @@ def serve(system: str, dsn: str, workdir: Path) -> Iterator[Server]:
     port = free_port()
     env = {
         **os.environ,
-        "FRAISEQL_DATABASE_URL": dsn,  # FraiseQL (its pool defaults to 10 connections)
+        "FRAISEQL_DATABASE_URL": dsn,  # FraiseQL
+        "FRAISEQL_POOL_MAX_SIZE": str(POOL_SIZE),
+        # The peers queue for a connection without limit; FraiseQL's default 1 s acquire timeout
+        # would answer 503 at 50 connections on a busy machine instead of queueing like them.
+        "FRAISEQL_POOL_ACQUIRE_TIMEOUT": "30",
         "FRAISEQL_IMPL": "c",
         "BENCH_DATABASE_URL": dsn,  # the floor, Strawberry, Graphene
         "DATABASE_URL": dsn,  # PostGraphile

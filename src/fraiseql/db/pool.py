@@ -57,11 +57,38 @@ class PoolSettings:
 
     @classmethod
     def from_env(cls, dsn: str | None = None, **overrides: Any) -> PoolSettings:
-        """Settings from ``dsn`` or the ``FRAISEQL_DATABASE_URL`` environment variable."""
+        """Settings from ``dsn`` or ``FRAISEQL_DATABASE_URL``, sizes and timeouts from the env.
+
+        ``FRAISEQL_POOL_MIN_SIZE``, ``FRAISEQL_POOL_MAX_SIZE``, ``FRAISEQL_POOL_ACQUIRE_TIMEOUT``
+        (seconds) and ``FRAISEQL_STATEMENT_TIMEOUT_MS`` replace the defaults; ``overrides`` win
+        over both. A value that is not a positive number (zero allowed for the minimum size) is a
+        ``ValueError`` naming the variable.
+        """
         dsn = dsn or os.environ.get(DATABASE_URL_ENV)
         if not dsn:
             raise RuntimeError(f"no database URL: pass database_url= or set {DATABASE_URL_ENV}")
-        return cls(dsn=dsn, **overrides)
+        from_environment: dict[str, Any] = {}
+        for variable, (name, kind) in POOL_ENV.items():
+            text = os.environ.get(variable)
+            if text is None or text.strip() == "":
+                continue
+            try:
+                value = kind(text)
+            except ValueError:
+                value = None
+            if value is None or value < 0 or (value == 0 and name != "min_size"):
+                raise ValueError(f"{variable} must be a positive {kind.__name__}, not {text!r}")
+            from_environment[name] = value
+        return cls(dsn=dsn, **{**from_environment, **overrides})
+
+
+POOL_ENV: dict[str, tuple[str, type[int] | type[float]]] = {
+    "FRAISEQL_POOL_MIN_SIZE": ("min_size", int),
+    "FRAISEQL_POOL_MAX_SIZE": ("max_size", int),
+    "FRAISEQL_POOL_ACQUIRE_TIMEOUT": ("acquire_timeout", float),
+    "FRAISEQL_STATEMENT_TIMEOUT_MS": ("statement_timeout_ms", int),
+}
+"""Environment variables read by :meth:`PoolSettings.from_env`: the setting and its type."""
 
 
 StatementObserver = Callable[[str], None]
