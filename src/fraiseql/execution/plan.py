@@ -168,6 +168,8 @@ class PreparedDocumentOperation(PreparedOperation):
             field = FieldPlan(
                 key, name, name, root_type.name, shape, merged, definition, requires=model.requires
             )
+            native = active_builder()
+            compile = native.compile_connection if model.kind == "connection" else native.compile
             plans.append(
                 RootPlan(
                     key,
@@ -177,7 +179,7 @@ class PreparedDocumentOperation(PreparedOperation):
                     model,
                     shape,
                     field,
-                    active_builder().compile(field),
+                    compile(field),
                     guarded_fields(field),
                 )
             )
