@@ -168,8 +168,12 @@ class PreparedDocumentOperation(PreparedOperation):
             field = FieldPlan(
                 key, name, name, root_type.name, shape, merged, definition, requires=model.requires
             )
-            native = active_builder()
-            compile = native.compile_connection if model.kind == "connection" else native.compile
+            response_builder = active_builder()
+            compile = (
+                response_builder.compile_connection
+                if model.kind == "connection"
+                else response_builder.compile
+            )
             plans.append(
                 RootPlan(
                     key,
