@@ -8,6 +8,12 @@ with the most own time. Run it once per implementation:
     FRAISEQL_IMPL=c      python -m bench.profile_request --dsn postgresql://.../db
 
 The database must hold the example blog (``python -m examples.blog.database --dsn ...``).
+
+``--connection`` profiles ``postsConnection(first: N)`` with the same node selection instead.
+``--compare-connection`` (C core only) times that connection request in one run, interleaved
+rounds, with connection pages rendered the way they are now (each node by the C core inside a
+written envelope) and the way they were before it (every node parsed and completed by the
+Python builder), and prints the per-request times and their paired ratio.
 """
 
 from __future__ import annotations
@@ -17,25 +23,47 @@ import asyncio
 import cProfile
 import io
 import pstats
+import statistics
 import time
+from collections.abc import Mapping
 from typing import Any
 
 import orjson
 from examples.blog.app import build
 
 import fraiseql
+from bench.common import interleave_async, paired_ratio, spread
+from fraiseql.native.builder import PYTHON_BUILDER, Rendered
 
-QUERY = (
-    "query($n: Int) { posts(limit: $n) { id title status author { name } "
-    "comments { body author { name } } } }"
+NODE = "id title status author { name } comments { body author { name } }"
+QUERY = f"query($n: Int) {{ posts(limit: $n) {{ {NODE} }} }}"
+CONNECTION_QUERY = (
+    f"query($n: Int) {{ postsConnection(first: $n) {{ totalCount "
+    f"edges {{ cursor node {{ {NODE} }} }} pageInfo {{ hasNextPage endCursor }} }} }}"
 )
 
 
-async def _main(dsn: str, rows: int, requests: int) -> None:
+class PythonConnections:
+    """The active builder, except that connection pages take the Python builder (as before)."""
+
+    def __init__(self, builder: Any) -> None:
+        self.builder = builder
+        self.name = builder.name
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.builder, name)
+
+    def render_connection(self, plan: Any, page: Mapping[str, Any]) -> Rendered:
+        """Parse every node and complete the page with the projector."""
+        return PYTHON_BUILDER.render_connection(plan.root, page)
+
+
+async def _main(dsn: str, rows: int, requests: int, *, connection: bool, compare: bool) -> None:
     app = build(dsn, tenancy=False)  # every tenant's rows, as the profile has always measured
     schema = app.state.fraiseql_schema
     await schema.open()
-    body = orjson.dumps({"query": QUERY, "variables": {"n": rows}})
+    query = CONNECTION_QUERY if connection or compare else QUERY
+    body = orjson.dumps({"query": query, "variables": {"n": rows}})
     scope: dict[str, Any] = {
         "type": "http",
         "method": "POST",
@@ -50,6 +78,8 @@ async def _main(dsn: str, rows: int, requests: int) -> None:
         "root_path": "",
     }
 
+    sent: list[bytes] = []
+
     async def call() -> None:
         messages = [{"type": "http.request", "body": body, "more_body": False}]
 
@@ -60,10 +90,17 @@ async def _main(dsn: str, rows: int, requests: int) -> None:
             return {"type": "http.disconnect"}
 
         async def send(message: dict[str, Any]) -> None:
-            return None
+            if message["type"] == "http.response.body":
+                sent[:] = [message.get("body", b"")]
 
         await app(scope, receive, send)
 
+    if compare:
+        try:
+            await _compare(schema.executor, call, sent, rows, requests)
+        finally:
+            await schema.close()
+        return
     try:
         for _ in range(100):
             await call()
@@ -79,11 +116,48 @@ async def _main(dsn: str, rows: int, requests: int) -> None:
     finally:
         await schema.close()
     print(f"implementation: {fraiseql.native_info()['implementation']}")
-    print(f"query: posts(limit: {rows}) with author and comments")
+    root = f"postsConnection(first: {rows})" if connection else f"posts(limit: {rows})"
+    print(f"query: {root} with author and comments")
     print(f"requests/s in process, without the profiler: {plain:.0f}")
     out = io.StringIO()
     pstats.Stats(profiler, stream=out).sort_stats("tottime").print_stats(15)
     print(out.getvalue())
+
+
+async def _compare(executor: Any, call: Any, sent: list[bytes], rows: int, requests: int) -> None:
+    """Interleaved rounds of the connection request: nodes by C now, by Python before."""
+    if executor.builder.name != "c":
+        raise SystemExit("--compare-connection needs the C core (FRAISEQL_IMPL=c)")
+    now, before = executor.builder, PythonConnections(executor.builder)
+
+    def variant(builder: Any) -> Any:
+        async def run() -> None:
+            executor.builder = builder
+            await call()
+
+        return run
+
+    bodies = []
+    for builder in (now, before, now):  # warm up both, end on the real one
+        executor.builder = builder
+        for _ in range(100):
+            await call()
+        bodies.append(sent[0])
+    if bodies[0] != bodies[1] or b'"errors"' in bodies[0] or b"node" not in bodies[0]:
+        raise SystemExit(f"the two renderings differ or failed: {bodies[0][:300]!r}")
+    number = max(1, requests // 20)
+    samples = await interleave_async(
+        {"now": variant(now), "before": variant(before)},
+        rounds=20,
+        numbers={"now": number, "before": number},
+    )
+    executor.builder = now
+    print(f"query: postsConnection(first: {rows}) with author and comments, in process")
+    for name in ("before", "now"):
+        median = statistics.median(samples[name])
+        print(f"{name:>6}: {median * 1e6:8.1f} µs/request (±{spread(samples[name]):.0%})")
+    ratio = paired_ratio(samples["before"], samples["now"])
+    print(f"before/now: {ratio:.3f} (median of 20 paired rounds of {number} requests)")
 
 
 def main() -> None:
@@ -91,8 +165,22 @@ def main() -> None:
     parser.add_argument("--dsn", required=True)
     parser.add_argument("--rows", type=int, default=20)
     parser.add_argument("--requests", type=int, default=1000)
+    parser.add_argument("--connection", action="store_true", help="profile postsConnection")
+    parser.add_argument(
+        "--compare-connection",
+        action="store_true",
+        help="time postsConnection with nodes by C (now) and by Python (before), interleaved",
+    )
     arguments = parser.parse_args()
-    asyncio.run(_main(arguments.dsn, arguments.rows, arguments.requests))
+    asyncio.run(
+        _main(
+            arguments.dsn,
+            arguments.rows,
+            arguments.requests,
+            connection=arguments.connection,
+            compare=arguments.compare_connection,
+        )
+    )
 
 
 if __name__ == "__main__":

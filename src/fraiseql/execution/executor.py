@@ -31,7 +31,7 @@ from fraiseql.execution.resolver_pass import ResolverPass
 from fraiseql.execution.root_fields import fetch_auto, resolve_custom
 from fraiseql.execution.shapes import FieldPlan
 from fraiseql.native import active_builder
-from fraiseql.native.builder import PYTHON_BUILDER, Rendered
+from fraiseql.native.builder import PYTHON_BUILDER, Rendered, parse_nodes
 from fraiseql.native.projector import NullBubble, Projector, materialize
 from fraiseql.observability import hooks
 from fraiseql.observability.record import CURRENT
@@ -42,6 +42,9 @@ from fraiseql.security.limits import QueryLimits
 from fraiseql.security.persisted import PersistedQueries
 
 logger = logging.getLogger("fraiseql.execution")
+
+_BUILT_KINDS = frozenset({"one", "list", "connection"})
+"""Auto root fields whose read-model JSON the response builder renders (no resolver, no denial)."""
 
 
 def _request_error(message: str, code: str) -> RequestError:
@@ -342,16 +345,20 @@ class Executor:
         if record is not None:
             record.phase_start("build")
         rendered: Rendered
-        if model.kind in ("one", "list") and not shape.has_resolvers and not denied:
+        if model.kind in _BUILT_KINDS and not shape.has_resolvers and not denied:
             if model.kind == "one":
                 rendered = self.builder.render_one(root.compiled, source)
-            else:
+            elif model.kind == "list":
                 rendered = self.builder.render_rows(root.compiled, source)
+            else:
+                rendered = self.builder.render_connection(root.compiled, source)
         else:
             if model.kind == "one" and source is not None:
                 source = orjson.loads(source)
             elif model.kind == "list":
                 source = [orjson.loads(row) for row in source]
+            elif model.kind == "connection":
+                source = parse_nodes(source)
             resolved = None
             if shape.has_resolvers:
                 resolver_pass = ResolverPass(self.model, variables, make_info, denied)

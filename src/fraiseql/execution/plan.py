@@ -168,6 +168,12 @@ class PreparedDocumentOperation(PreparedOperation):
             field = FieldPlan(
                 key, name, name, root_type.name, shape, merged, definition, requires=model.requires
             )
+            response_builder = active_builder()
+            compile = (
+                response_builder.compile_connection
+                if model.kind == "connection"
+                else response_builder.compile
+            )
             plans.append(
                 RootPlan(
                     key,
@@ -177,7 +183,7 @@ class PreparedDocumentOperation(PreparedOperation):
                     model,
                     shape,
                     field,
-                    active_builder().compile(field),
+                    compile(field),
                     guarded_fields(field),
                 )
             )

@@ -53,7 +53,7 @@ async def fetch_auto(
     """What PostgreSQL returns for an auto root field, read with one SQL statement.
 
     ``one``: the document's JSON text or ``None``; ``list``: the JSON texts of the rows;
-    ``connection``: the connection as a dict of parsed documents.
+    ``connection``: the connection as a dict whose edges hold the JSON text of their node.
     """
     target = root.target
     assert target is not None
@@ -113,7 +113,7 @@ async def _resolve_connection(
         with_previous=_page_info_selects(plan.shape, "hasPreviousPage"),
         with_next=_page_info_selects(plan.shape, "hasNextPage"),
     )
-    return read_page(statement, await repository.fetch_rows(statement))
+    return read_page(statement, await repository.fetch_rows(statement), parse_nodes=False)
 
 
 async def resolve_custom(root: RootFieldModel, arguments: dict[str, Any], info: Info) -> Any:

@@ -2,8 +2,10 @@
 
 A builder compiles the :class:`Shape` of a root field once (``compile``) and then, per request,
 turns what PostgreSQL returned — the JSON text of one document, or of each row of a list — into
-the JSON bytes of that root field's value (``render_one`` / ``render_rows``). Field errors and
-null propagation are reported in the :class:`Rendered` result.
+the JSON bytes of that root field's value (``render_one`` / ``render_rows``). A connection root
+field compiles with ``compile_connection`` and renders a page whose edges hold their node's JSON
+text with ``render_connection``. Field errors and null propagation are reported in the
+:class:`Rendered` result.
 
 The Python implementation parses with orjson, completes values with :class:`Projector` and
 serializes with orjson; the C implementation must produce the same bytes.
@@ -11,7 +13,7 @@ serializes with orjson; the C implementation must produce the same bytes.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -50,6 +52,21 @@ class ResponseBuilder(Protocol):
         """The value of a list root field whose items are the documents of ``rows``."""
         ...
 
+    def compile_connection(self, root: FieldPlan) -> Any:
+        """A plan object for one connection root field."""
+        ...
+
+    def render_connection(self, plan: Any, page: Mapping[str, Any]) -> Rendered:
+        """The value of a connection root field; ``page`` edges hold their node's JSON text."""
+        ...
+
+
+def parse_nodes(page: Mapping[str, Any]) -> dict[str, Any]:
+    """The connection ``page`` with each edge's node JSON text parsed into its document."""
+    loads = orjson.loads
+    edges = [{"node": loads(edge["node"]), "cursor": edge["cursor"]} for edge in page["edges"]]
+    return {**page, "edges": edges}
+
 
 class PythonResponseBuilder:
     """The pure-Python builder: orjson in, :class:`Projector`, orjson out."""
@@ -68,6 +85,14 @@ class PythonResponseBuilder:
         """Complete a list of documents."""
         loads = orjson.loads
         return self.render_value(plan, [loads(row) for row in rows])
+
+    def compile_connection(self, root: FieldPlan) -> FieldPlan:
+        """The root field plan itself, as for any other root field."""
+        return root
+
+    def render_connection(self, plan: FieldPlan, page: Mapping[str, Any]) -> Rendered:
+        """Complete a connection page after parsing its nodes."""
+        return self.render_value(plan, parse_nodes(page))
 
     @staticmethod
     def render_value(

@@ -10,7 +10,7 @@ a value to convert, unusual JSON), and the Python builder then renders the same 
 from __future__ import annotations
 
 import enum
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from types import ModuleType
 from typing import Any
@@ -20,6 +20,7 @@ import orjson
 from fraiseql.execution.shapes import LEAF, LIST, OBJECT, FieldPlan, Shape
 from fraiseql.native.builder import PYTHON_BUILDER, Rendered
 from fraiseql.native.canonical import float_output, json_output
+from fraiseql.native.connection import Declined, Writer, compile_envelope
 from fraiseql.types import scalars
 
 # Leaf codes of _native.c, by the output function the Python builder uses for that scalar.
@@ -100,6 +101,14 @@ class CompiledRoot:
     native: Any
 
 
+@dataclass(slots=True)
+class CompiledConnection:
+    """A connection root field plan: the Python form, and the page writer when C covers it."""
+
+    root: FieldPlan
+    envelope: Writer | None
+
+
 class CResponseBuilder:
     """Renders with ``fraiseql._native`` and falls back to Python per call."""
 
@@ -111,11 +120,7 @@ class CResponseBuilder:
     def compile(self, root: FieldPlan) -> CompiledRoot:
         """Compile the root field's shape for the C core (``None`` when it needs Python)."""
         assert root.shape is not None
-        try:
-            native = self.module.compile_plan(_describe(root.shape))
-        except (NotCompilable, ValueError):
-            native = None  # a shape the C core does not cover (or nests too deep): Python
-        return CompiledRoot(root, native)
+        return CompiledRoot(root, self._plan(root.shape))
 
     def render_one(self, plan: CompiledRoot, text: str | None) -> Rendered:
         """One document: C when it can, else Python on the same text."""
@@ -132,3 +137,24 @@ class CResponseBuilder:
             if value is not None:
                 return Rendered(value)
         return PYTHON_BUILDER.render_rows(plan.root, rows)
+
+    def compile_connection(self, root: FieldPlan) -> CompiledConnection:
+        """Compile a C plan per ``node`` selection of a connection, and its envelope writer."""
+        assert root.shape is not None
+        envelope = compile_envelope(root.shape, self._plan, self.module.render_one)
+        return CompiledConnection(root, envelope)
+
+    def render_connection(self, plan: CompiledConnection, page: Mapping[str, Any]) -> Rendered:
+        """A connection page: nodes by C inside a written envelope when it can, else Python."""
+        if plan.envelope is not None:
+            try:
+                return Rendered(plan.envelope(page))
+            except Declined:
+                pass
+        return PYTHON_BUILDER.render_connection(plan.root, page)
+
+    def _plan(self, shape: Shape) -> Any:
+        try:
+            return self.module.compile_plan(_describe(shape))
+        except (NotCompilable, ValueError):
+            return None  # a shape the C core does not cover (or nests too deep): Python

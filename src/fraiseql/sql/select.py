@@ -206,8 +206,14 @@ def select_page(
     return statement
 
 
-def read_page(statement: PageStatement, rows: Sequence[Any]) -> dict[str, Any]:
-    """The connection (edges with cursors, page info, total) of a page statement's rows."""
+def read_page(
+    statement: PageStatement, rows: Sequence[Any], *, parse_nodes: bool = True
+) -> dict[str, Any]:
+    """The connection (edges with cursors, page info, total) of a page statement's rows.
+
+    Each edge's ``node`` is the parsed document, or its JSON text when ``parse_nodes`` is false
+    (the response builder then reads the text itself).
+    """
     total = previous = following = None
     if rows and len(rows[0]) > 2:
         total, previous, following = rows[0][2], rows[0][3], rows[0][4]
@@ -217,7 +223,10 @@ def read_page(statement: PageStatement, rows: Sequence[Any]) -> dict[str, Any]:
     if statement.reverse:
         page_rows.reverse()
     edges = [
-        {"node": orjson.loads(row[0]), "cursor": encode_cursor(statement.signature, row[1])}
+        {
+            "node": orjson.loads(row[0]) if parse_nodes else row[0],
+            "cursor": encode_cursor(statement.signature, row[1]),
+        }
         for row in page_rows
     ]
     if statement.reverse:
