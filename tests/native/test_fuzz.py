@@ -10,6 +10,7 @@ check of the harness fails the test, with the crashing input's path in the messa
 from __future__ import annotations
 
 import os
+import platform
 import shutil
 import subprocess
 from pathlib import Path
@@ -20,6 +21,18 @@ FUZZ = Path(__file__).resolve().parents[2] / "fuzz"
 SECONDS = int(os.environ.get("FRAISEQL_FUZZ_SECONDS", "60"))
 CLANG = shutil.which("clang")
 
+
+def _has_fuzzer_runtime() -> bool:
+    """Whether clang can link ``-fsanitize=fuzzer`` (Debian ships it in libclang-rt-dev)."""
+    if CLANG is None:
+        return False
+    name = f"libclang_rt.fuzzer-{platform.machine()}.a"
+    found = subprocess.run(
+        [CLANG, f"-print-file-name={name}"], capture_output=True, text=True, check=False
+    ).stdout.strip()
+    return Path(found).is_absolute() and Path(found).exists()
+
+
 pytestmark = [
     pytest.mark.skipif(
         os.environ.get("FRAISEQL_IMPL") == "python",
@@ -28,6 +41,10 @@ pytestmark = [
     pytest.mark.skipif(
         CLANG is None,
         reason="clang is not on PATH: the libFuzzer harness needs it (apt-get install clang)",
+    ),
+    pytest.mark.skipif(
+        CLANG is not None and not _has_fuzzer_runtime(),
+        reason="clang has no libFuzzer runtime (apt-get install libclang-rt-dev)",
     ),
     pytest.mark.slow,
 ]
