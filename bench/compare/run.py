@@ -7,9 +7,9 @@
    concurrency, a short warm-up and a timed wrk run, with the server process's CPU time read
    before and after and the load average recorded. The server is stopped, the posts its
    creates wrote are deleted, and the next one starts.
-   The whole sequence runs twice (``rounds``), the second time in reverse order; the report
-   takes, per point, the round with the higher throughput (the machine is shared: other jobs
-   only ever slow a point down) and shows how far the two rounds were apart.
+   With ``--rounds 2`` (advised on a shared machine) the whole sequence runs twice, the second
+   time in reverse order; the report takes, per point, the round with the higher throughput
+   (other jobs only ever slow a point down) and shows how far the rounds were apart.
 3. Results go to ``bench/results/compare.json`` (``--output``), ratios and tables are written by
    ``bench.compare.report``.
 
@@ -45,7 +45,7 @@ SETTINGS: dict[str, dict[str, Any]] = {
         "connections": [1, 10, 50],
         "duration_s": 3,
         "warmup_s": 1,
-        "rounds": 2,
+        "rounds": 1,
     },
     "quick": {
         "systems": ["fraiseql", "floor"],
@@ -320,7 +320,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--rounds",
         type=int,
-        help="how many times the whole sequence runs (full: 2, about 16 minutes; 1: about 8)",
+        help="how many times the whole sequence runs (default 1, about 8 minutes; 2: about 16)",
     )
     parser.add_argument(
         "--output", type=Path, help="the JSON results (full: bench/results/compare.json)"
