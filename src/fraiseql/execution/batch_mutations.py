@@ -16,6 +16,7 @@ from fraiseql.db.batch import BatchOutcome
 from fraiseql.db.commands import CommandRepository
 from fraiseql.db.repository import QueryRepository
 from fraiseql.db.sqlstate import map_database_error
+from fraiseql.execution.write_scope import WriteScope
 from fraiseql.schema.model import RootFieldModel
 from fraiseql.sql.select import select_by_ids
 
@@ -33,32 +34,22 @@ async def run_batch_mutation(
     assert target is not None and function is not None and len(arguments) == 1
     items = next(iter(arguments.values()))
     session = repository.session
-    savepoint = None
-    if own_savepoint and items:
-        savepoint = (await session.connection()).transaction()
-        await savepoint.start()
-
-    async def undo() -> None:
-        if savepoint is not None:
-            await savepoint.rollback()
-        else:
-            session.mark_rollback()
-
+    scope = await WriteScope.open(session, own_savepoint=own_savepoint and bool(items))
     try:
         outcome = await CommandRepository(session).call_items(
             function, items, partial=root.batch == "partial"
         )
     except asyncpg.PostgresError as error:
-        await undo()
+        await scope.undo()
         map_database_error(error)  # raises RetryableTransactionError for retries
         raise
     except BaseException:
-        await undo()
+        await scope.undo()
         raise
     if outcome.mode == "atomic" and outcome.failed:
-        await undo()  # already undone by the statement; the read below shows what stands
-    elif savepoint is not None:
-        await savepoint.commit()
+        await scope.undo()  # already undone by the statement; the read below shows what stands
+    else:
+        await scope.keep()
     return await _payload(outcome, root, repository)
 
 

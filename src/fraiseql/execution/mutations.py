@@ -20,6 +20,7 @@ from fraiseql.db.sqlstate import map_database_error
 from fraiseql.execution.batch_mutations import run_batch_mutation
 from fraiseql.execution.info import Info
 from fraiseql.execution.root_fields import resolve_custom
+from fraiseql.execution.write_scope import WriteScope
 from fraiseql.schema.model import RootFieldModel
 from fraiseql.sql.select import select_one
 
@@ -38,22 +39,12 @@ async def run_mutation(
     function = root.definition.sql_function
     assert target is not None and function is not None
     session = repository.session
-    connection = await session.connection()
-    savepoint = connection.transaction() if own_savepoint else None
-    if savepoint is not None:
-        await savepoint.start()
-
-    async def undo() -> None:
-        if savepoint is not None:
-            await savepoint.rollback()
-        else:
-            session.mark_rollback()
-
+    scope = await WriteScope.open(session, own_savepoint=own_savepoint)
     try:
         outcome = await CommandRepository(session).call(function, arguments)
     except asyncpg.PostgresError as error:
         mapped = map_database_error(error)  # raises RetryableTransactionError for retries
-        await undo()
+        await scope.undo()
         if mapped is None:
             raise
         return {
@@ -64,12 +55,12 @@ async def run_mutation(
             "errors": mapped.errors,
         }
     except BaseException:
-        await undo()
+        await scope.undo()
         raise
     if not outcome.succeeded:
-        await undo()  # the entity read below is then the one as it stands, unchanged
-    elif savepoint is not None:
-        await savepoint.commit()
+        await scope.undo()  # the entity read below is then the one as it stands, unchanged
+    else:
+        await scope.keep()
     entity = None
     if outcome.id is not None:
         text = await repository.fetch_value(select_one(target, "id", str(outcome.id)))
@@ -87,18 +78,11 @@ async def run_custom_mutation(
     root: RootFieldModel, arguments: dict[str, Any], info: Info, *, own_savepoint: bool
 ) -> Any:
     """Run a custom mutation resolver; if it raises, its writes are rolled back."""
-    session = info.repository.session
-    savepoint = (await session.connection()).transaction() if own_savepoint else None
-    if savepoint is not None:
-        await savepoint.start()
+    scope = await WriteScope.open(info.repository.session, own_savepoint=own_savepoint)
     try:
         result = await resolve_custom(root, arguments, info)
     except BaseException:
-        if savepoint is not None:
-            await savepoint.rollback()
-        else:
-            session.mark_rollback()
+        await scope.undo()
         raise
-    if savepoint is not None:
-        await savepoint.commit()
+    await scope.keep()
     return result
