@@ -8,6 +8,7 @@ import os
 
 from setuptools import Extension, setup
 
+NATIVE = "src/fraiseql/native"
 CFLAGS = ["-std=c99", "-O2", "-Wall", "-Wextra", "-Wno-missing-field-initializers"]
 if os.environ.get("FRAISEQL_SANITIZE"):
     # A build for the sanitizer test run: address and undefined-behaviour checks.
@@ -17,8 +18,8 @@ setup(
     ext_modules=[
         Extension(
             "fraiseql._native",
-            sources=["src/fraiseql/native/_native.c", "src/fraiseql/native/core.c"],
-            depends=["src/fraiseql/native/core.h"],
+            sources=[f"{NATIVE}/{name}.c" for name in ("_native", "plan", "tokenizer", "render")],
+            depends=[f"{NATIVE}/{name}.h" for name in ("core", "internal", "scan")],
             extra_compile_args=CFLAGS,
             extra_link_args=["-fsanitize=address,undefined"] if os.environ.get("FRAISEQL_SANITIZE") else [],
             optional=os.environ.get("FRAISEQL_REQUIRE_NATIVE") != "1",

@@ -1,5 +1,5 @@
 /*
- * libFuzzer harness of FraiseQL's native core (src/fraiseql/native/core.c), without Python.
+ * libFuzzer harness of FraiseQL's native core (src/fraiseql/native/plan.c, tokenizer.c, render.c), without Python.
  *
  * Every input is rendered along a set of fixed plans (a tv_post and a tv_user document, a list
  * of posts, every leaf kind nullable and non-null, lists of JSON values) and, when it starts
@@ -189,6 +189,7 @@ with(Node *object, const char *key, const char *source, Node *child)
     field->source = copy_text(source, &field->source_len);
     field->is_typename = (child == NULL);
     field->node = child;
+    fq_node_index(object);
     return object;
 }
 

@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "core.h"
+#include "scan.h"
 
 /* ---------------------------------------------------------------------------------------- */
 /* Hooks of the core                                                                        */
@@ -221,6 +222,7 @@ node_from_tuple(PyObject *desc, int depth)
         PyErr_SetString(PyExc_ValueError, "plan: inconsistent node");
         goto fail;
     }
+    fq_node_index(node);
     return node;
 fail:
     fq_node_free(node);
@@ -310,6 +312,17 @@ encode_utf8(Render *r, PyObject *text)
     if (kind == PyUnicode_1BYTE_KIND) {
         const Py_UCS1 *u = data;
         while (i < n) {
+#ifdef FQ_SSE2
+            if (n - i >= 16) {
+                __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(u + i));
+                if (_mm_movemask_epi8(v) == 0) {
+                    _mm_storeu_si128((__m128i *)(void *)out, v);
+                    out += 16;
+                    i += 16;
+                    continue;
+                }
+            }
+#endif
             if (n - i >= 8) {
                 uint64_t word;
                 memcpy(&word, u + i, 8);
@@ -331,6 +344,19 @@ encode_utf8(Render *r, PyObject *text)
     } else if (kind == PyUnicode_2BYTE_KIND) {
         const Py_UCS2 *u = data;
         while (i < n) {
+#ifdef FQ_SSE2
+            if (n - i >= 16) { /* 16 code units below 0x80 packed into 16 bytes */
+                __m128i a = _mm_loadu_si128((const __m128i *)(const void *)(u + i));
+                __m128i b = _mm_loadu_si128((const __m128i *)(const void *)(u + i + 8));
+                __m128i high = _mm_and_si128(_mm_or_si128(a, b), _mm_set1_epi16((short)0xFF80));
+                if (_mm_movemask_epi8(_mm_cmpeq_epi16(high, _mm_setzero_si128())) == 0xFFFF) {
+                    _mm_storeu_si128((__m128i *)(void *)out, _mm_packus_epi16(a, b));
+                    out += 16;
+                    i += 16;
+                    continue;
+                }
+            }
+#endif
             if (n - i >= 4) {
                 uint64_t word;
                 memcpy(&word, u + i, 8);
@@ -352,6 +378,25 @@ encode_utf8(Render *r, PyObject *text)
     } else {
         const Py_UCS4 *u = data;
         while (i < n) {
+#ifdef FQ_SSE2
+            if (n - i >= 16) { /* 16 code points below 0x80 packed into 16 bytes */
+                __m128i a = _mm_loadu_si128((const __m128i *)(const void *)(u + i));
+                __m128i b = _mm_loadu_si128((const __m128i *)(const void *)(u + i + 4));
+                __m128i c = _mm_loadu_si128((const __m128i *)(const void *)(u + i + 8));
+                __m128i d = _mm_loadu_si128((const __m128i *)(const void *)(u + i + 12));
+                __m128i any = _mm_or_si128(_mm_or_si128(a, b), _mm_or_si128(c, d));
+                __m128i high = _mm_and_si128(any, _mm_set1_epi32((int)0xFFFFFF80u));
+                if (_mm_movemask_epi8(_mm_cmpeq_epi32(high, _mm_setzero_si128())) == 0xFFFF) {
+                    /* values below 0x80 survive both saturating packs unchanged */
+                    __m128i ab = _mm_packs_epi32(a, b);
+                    __m128i cd = _mm_packs_epi32(c, d);
+                    _mm_storeu_si128((__m128i *)(void *)out, _mm_packus_epi16(ab, cd));
+                    out += 16;
+                    i += 16;
+                    continue;
+                }
+            }
+#endif
             if (n - i >= 4) {
                 uint64_t words[2];
                 memcpy(words, u + i, 16);

@@ -1,7 +1,8 @@
 /*
- * The core of the native response builder, in plain C99: plans, the validating JSON tokenizer
- * and the renderer. It knows nothing of Python; the module (_native.c) and the fuzz harness
- * (fuzz/fuzz_render.c) each provide the four hooks declared at the end.
+ * The core of the native response builder, in plain C99: plans (plan.c), the validating JSON
+ * tokenizer (tokenizer.c) and the renderer (render.c). It knows nothing of Python; the module
+ * (_native.c) and the fuzz harness (fuzz/fuzz_render.c) each provide the hooks declared at the
+ * end. scan.h holds the byte-level helpers the tokenizer and the renderer share.
  */
 #ifndef FRAISEQL_CORE_H
 #define FRAISEQL_CORE_H
@@ -34,7 +35,12 @@ typedef struct {
     ptrdiff_t source_len;
     int is_typename;
     Node *node;
+    unsigned char next_in_bucket; /* 1 + the next field of the same bucket, or 0 */
 } Field;
+
+/* Object nodes with at most this many fields find their members through `bucket`. */
+#define MAX_INDEXED_FIELDS 64
+#define FIELD_BUCKETS 64 /* a power of two */
 
 typedef struct {
     char *stored;
@@ -54,10 +60,20 @@ struct Node {
     ptrdiff_t typename_len;
     ptrdiff_t nenum;
     EnumEntry *enums;
+    int indexed;                          /* fq_node_index() built `bucket` */
+    unsigned char bucket[FIELD_BUCKETS];  /* by member_hash(): 1 + a field's index, or 0 */
 };
 
-
-
+/* The bucket of a member name: a few of its bytes, so that a lookup compares few names. */
+static inline unsigned
+member_hash(const char *name, ptrdiff_t n)
+{
+    if (n == 0) {
+        return 0;
+    }
+    const unsigned char *s = (const unsigned char *)name;
+    return ((unsigned)n * 31u + s[0] * 7u + s[n - 1]) & (FIELD_BUCKETS - 1);
+}
 
 enum { T_OBJECT, T_ARRAY, T_STRING, T_NUMBER, T_TRUE, T_FALSE, T_NULL };
 
@@ -83,13 +99,11 @@ typedef struct {
     int giveup; /* the input needs the Python builder (invalid or unusual) */
 } Parser;
 
-
 typedef struct {
     char *data;
     ptrdiff_t len;
     ptrdiff_t cap;
 } Buffer;
-
 
 /* Result of a render step: OK, GIVEUP (use Python), NOMEM (Python error set). */
 enum { RS_OK = 0, RS_GIVEUP = 1, RS_NOMEM = -1 };
@@ -100,9 +114,11 @@ typedef struct {
     Buffer scratch; /* for the embedder: e.g. a row's text converted to UTF-8 */
 } Render;
 
-
 /* Free a plan node and everything under it. */
 void fq_node_free(Node *node);
+
+/* Build an object node's member lookup once its fields are set (call again after a change). */
+void fq_node_index(Node *node);
 
 /* Render one document (UTF-8 JSON text) along `node`, appending to r->out. */
 int fq_render_text(Render *r, const Node *node, const char *text, ptrdiff_t len);

@@ -1,477 +1,19 @@
-/* The native response builder's core: see core.h. */
-#include "core.h"
+/*
+ * The renderer: walks a tokenized document along a plan and writes the response bytes exactly
+ * as the Python builder would (orjson.dumps of the projected value), or gives up (RS_GIVEUP)
+ * wherever Python might decide differently. See core.h.
+ */
+#include "internal.h"
 
 #include <errno.h>
 #include <stdlib.h>
-#include <string.h>
-
-static void
-fields_free(Field *fields, ptrdiff_t n)
-{
-    if (fields == NULL) {
-        return;
-    }
-    for (ptrdiff_t i = 0; i < n; i++) {
-        fq_free(fields[i].key_json);
-        fq_free(fields[i].source);
-        fq_node_free(fields[i].node);
-    }
-    fq_free(fields);
-}
-
-void
-fq_node_free(Node *node)
-{
-    if (node == NULL) {
-        return;
-    }
-    fields_free(node->fields, node->nfields);
-    fq_node_free(node->item);
-    fq_free(node->typename_json);
-    if (node->enums != NULL) {
-        for (ptrdiff_t i = 0; i < node->nenum; i++) {
-            fq_free(node->enums[i].stored);
-            fq_free(node->enums[i].name_json);
-        }
-        fq_free(node->enums);
-    }
-    fq_free(node);
-}
-
-/* ---------------------------------------------------------------------------------------- */
-/* Tokenizer: validates the whole document and records every value in a flat array          */
-/* ---------------------------------------------------------------------------------------- */
-
-static ptrdiff_t
-new_token(Parser *p)
-{
-    if (p->ntokens == p->cap) {
-        ptrdiff_t cap = p->cap ? p->cap * 2 : 64;
-        if (cap > PTRDIFF_MAX / (ptrdiff_t)sizeof(Token)) {
-            return -1;
-        }
-        Token *grown = fq_realloc(p->tokens, (size_t)cap * sizeof(Token));
-        if (grown == NULL) {
-            return -1;
-        }
-        p->tokens = grown;
-        p->cap = cap;
-    }
-    return p->ntokens++;
-}
-
-static inline void
-skip_ws(Parser *p)
-{
-    const unsigned char *s = p->s;
-    ptrdiff_t pos = p->pos;
-    ptrdiff_t len = p->len;
-    while (pos < len && s[pos] <= ' ' &&
-           (s[pos] == ' ' || s[pos] == '\n' || s[pos] == '\r' || s[pos] == '\t')) {
-        pos++;
-    }
-    p->pos = pos;
-}
-
-/*
- * Strings are scanned eight bytes at a time: a word without a quote, a backslash, a control
- * byte or a non-ASCII byte is plain text and needs no closer look.
- */
-#define BYTES_ONES UINT64_C(0x0101010101010101)
-#define BYTES_HIGH UINT64_C(0x8080808080808080)
-
-/*
- * The high bit of each byte of `word` that is '"', '\\', below 0x20 or above 0x7F, plus possibly
- * bits of later (more significant) bytes: a subtraction only borrows past a byte that is itself
- * a hit. So the mask is zero exactly when no byte is special, and on a little-endian machine its
- * lowest set bit marks the first special byte.
- */
-static inline uint64_t
-special_bytes(uint64_t word)
-{
-    uint64_t quote = word ^ (BYTES_ONES * '"');
-    uint64_t backslash = word ^ (BYTES_ONES * '\\');
-    return (((quote - BYTES_ONES) & ~quote) | ((backslash - BYTES_ONES) & ~backslash) |
-            (word - BYTES_ONES * 0x20) | word) &
-           BYTES_HIGH;
-}
-
-/* The first byte at or after `pos` (below `len`) that special_bytes() flags, or `len`. */
-static inline ptrdiff_t
-skip_plain_text(const unsigned char *s, ptrdiff_t pos, ptrdiff_t len)
-{
-    while (len - pos >= 8) {
-        uint64_t word;
-        memcpy(&word, s + pos, 8);
-        uint64_t special = special_bytes(word);
-        if (special != 0) {
-#if defined(__GNUC__) && defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-            return pos + (__builtin_ctzll(special) >> 3);
-#else
-            break;
-#endif
-        }
-        pos += 8;
-    }
-    while (pos < len) {
-        unsigned char c = s[pos];
-        if (c == '"' || c == '\\' || c < 0x20 || c >= 0x80) {
-            break;
-        }
-        pos++;
-    }
-    return pos;
-}
-
-/* Length of a valid UTF-8 sequence starting at s[0] (max n bytes), or 0 when invalid. */
-static int
-utf8_sequence(const unsigned char *s, ptrdiff_t n)
-{
-    unsigned char c = s[0];
-    if (c < 0x80) {
-        return 1;
-    }
-    if (c >= 0xC2 && c <= 0xDF) {
-        return (n >= 2 && (s[1] & 0xC0) == 0x80) ? 2 : 0;
-    }
-    if (c >= 0xE0 && c <= 0xEF) {
-        if (n < 3 || (s[1] & 0xC0) != 0x80 || (s[2] & 0xC0) != 0x80) {
-            return 0;
-        }
-        if (c == 0xE0 && s[1] < 0xA0) {
-            return 0; /* overlong */
-        }
-        if (c == 0xED && s[1] >= 0xA0) {
-            return 0; /* surrogate */
-        }
-        return 3;
-    }
-    if (c >= 0xF0 && c <= 0xF4) {
-        if (n < 4 || (s[1] & 0xC0) != 0x80 || (s[2] & 0xC0) != 0x80 ||
-            (s[3] & 0xC0) != 0x80) {
-            return 0;
-        }
-        if (c == 0xF0 && s[1] < 0x90) {
-            return 0;
-        }
-        if (c == 0xF4 && s[1] >= 0x90) {
-            return 0;
-        }
-        return 4;
-    }
-    return 0;
-}
-
-static int
-hex4(const unsigned char *s, unsigned int *out)
-{
-    unsigned int v = 0;
-    for (int i = 0; i < 4; i++) {
-        unsigned char c = s[i];
-        v <<= 4;
-        if (c >= '0' && c <= '9') {
-            v |= (unsigned int)(c - '0');
-        } else if (c >= 'a' && c <= 'f') {
-            v |= (unsigned int)(c - 'a' + 10);
-        } else if (c >= 'A' && c <= 'F') {
-            v |= (unsigned int)(c - 'A' + 10);
-        } else {
-            return -1;
-        }
-    }
-    *out = v;
-    return 0;
-}
-
-static int
-parse_string(Parser *p, Token *t)
-{
-    /* p->pos is at the opening quote */
-    p->pos++;
-    t->type = T_STRING;
-    t->flags = 0;
-    t->start = p->pos;
-    for (;;) {
-        p->pos = skip_plain_text(p->s, p->pos, p->len);
-        if (p->pos >= p->len) {
-            return -1;
-        }
-        unsigned char c = p->s[p->pos];
-        if (c == '"') {
-            t->end = p->pos;
-            p->pos++;
-            return 0;
-        }
-        if (c == '\\') {
-            t->flags |= F_ESCAPED;
-            if (p->pos + 1 >= p->len) {
-                return -1;
-            }
-            unsigned char e = p->s[p->pos + 1];
-            if (e == 'u') {
-                unsigned int cp;
-                if (p->pos + 6 > p->len || hex4(p->s + p->pos + 2, &cp) < 0) {
-                    return -1;
-                }
-                p->pos += 6;
-                if (cp >= 0xD800 && cp <= 0xDBFF) {
-                    unsigned int low;
-                    if (p->pos + 6 > p->len || p->s[p->pos] != '\\' || p->s[p->pos + 1] != 'u' ||
-                        hex4(p->s + p->pos + 2, &low) < 0 || low < 0xDC00 || low > 0xDFFF) {
-                        return -1; /* lone high surrogate: let Python report it */
-                    }
-                    p->pos += 6;
-                } else if (cp >= 0xDC00 && cp <= 0xDFFF) {
-                    return -1;
-                }
-                continue;
-            }
-            if (e == '"' || e == '\\' || e == '/' || e == 'b' || e == 'f' || e == 'n' ||
-                e == 'r' || e == 't') {
-                p->pos += 2;
-                continue;
-            }
-            return -1;
-        }
-        if (c < 0x20) {
-            return -1;
-        }
-        int n = utf8_sequence(p->s + p->pos, p->len - p->pos);
-        if (n == 0) {
-            return -1;
-        }
-        p->pos += n;
-    }
-}
-
-/*
- * Whether a number's text is within the range of a double. orjson.loads rejects a document with
- * a number beyond it (1e400, 400 digits), wherever the number is, so the C core must too.
- */
-static int
-number_is_finite(const unsigned char *s, ptrdiff_t n)
-{
-    char stack[64];
-    char *tmp = stack;
-    double value;
-    if (n >= (ptrdiff_t)sizeof stack) {
-        tmp = fq_malloc((size_t)n + 1);
-        if (tmp == NULL) {
-            return 0; /* not known: Python decides */
-        }
-    }
-    memcpy(tmp, s, (size_t)n);
-    tmp[n] = '\0';
-    int finite = fq_parse_double(tmp, &value) == 0;
-    if (tmp != stack) {
-        fq_free(tmp);
-    }
-    return finite;
-}
-
-static int
-parse_number(Parser *p, Token *t)
-{
-    ptrdiff_t start = p->pos;
-    ptrdiff_t integer_digits = 0;
-    int exponent = 0;
-    const unsigned char *s = p->s;
-    t->type = T_NUMBER;
-    t->flags = F_INTEGER;
-    t->start = start;
-    if (p->pos < p->len && s[p->pos] == '-') {
-        p->pos++;
-    }
-    if (p->pos >= p->len) {
-        return -1;
-    }
-    if (s[p->pos] == '0') {
-        p->pos++;
-    } else if (s[p->pos] >= '1' && s[p->pos] <= '9') {
-        while (p->pos < p->len && s[p->pos] >= '0' && s[p->pos] <= '9') {
-            p->pos++;
-            integer_digits++;
-        }
-    } else {
-        return -1;
-    }
-    if (p->pos < p->len && s[p->pos] == '.') {
-        t->flags = 0;
-        p->pos++;
-        if (p->pos >= p->len || s[p->pos] < '0' || s[p->pos] > '9') {
-            return -1;
-        }
-        while (p->pos < p->len && s[p->pos] >= '0' && s[p->pos] <= '9') {
-            p->pos++;
-        }
-    }
-    if (p->pos < p->len && (s[p->pos] == 'e' || s[p->pos] == 'E')) {
-        t->flags = 0;
-        exponent = 1;
-        p->pos++;
-        if (p->pos < p->len && (s[p->pos] == '+' || s[p->pos] == '-')) {
-            p->pos++;
-        }
-        if (p->pos >= p->len || s[p->pos] < '0' || s[p->pos] > '9') {
-            return -1;
-        }
-        while (p->pos < p->len && s[p->pos] >= '0' && s[p->pos] <= '9') {
-            p->pos++;
-        }
-    }
-    t->end = p->pos;
-    /* only an exponent or more than 308 integer digits can go beyond DBL_MAX (~1.8e308) */
-    if ((exponent || integer_digits > 308) && !number_is_finite(s + start, p->pos - start)) {
-        return -1;
-    }
-    return 0;
-}
-
-static int
-expect_word(Parser *p, const char *word, ptrdiff_t n)
-{
-    if (p->len - p->pos < n || memcmp(p->s + p->pos, word, (size_t)n) != 0) {
-        return -1;
-    }
-    p->pos += n;
-    return 0;
-}
-
-/* Parse one value; returns its token index, or -1 (invalid input) / -2 (out of memory). */
-static ptrdiff_t
-parse_value(Parser *p, int depth)
-{
-    skip_ws(p);
-    if (p->pos >= p->len) {
-        return -1;
-    }
-    if (depth > MAX_DEPTH) {
-        return -1;
-    }
-    ptrdiff_t index = new_token(p);
-    if (index < 0) {
-        return -2;
-    }
-    unsigned char c = p->s[p->pos];
-    Token *t = &p->tokens[index];
-    t->count = 0;
-    t->flags = 0;
-    if (c == '{' || c == '[') {
-        int is_object = (c == '{');
-        p->tokens[index].type = is_object ? T_OBJECT : T_ARRAY;
-        p->tokens[index].start = p->pos;
-        p->pos++;
-        skip_ws(p);
-        ptrdiff_t count = 0;
-        if (p->pos < p->len && p->s[p->pos] == (is_object ? '}' : ']')) {
-            p->pos++;
-        } else {
-            for (;;) {
-                if (is_object) {
-                    skip_ws(p);
-                    if (p->pos >= p->len || p->s[p->pos] != '"') {
-                        return -1;
-                    }
-                    ptrdiff_t key = new_token(p);
-                    if (key < 0) {
-                        return -2;
-                    }
-                    p->tokens[key].count = 0;
-                    if (parse_string(p, &p->tokens[key]) < 0) {
-                        return -1;
-                    }
-                    p->tokens[key].next = key + 1;
-                    skip_ws(p);
-                    if (p->pos >= p->len || p->s[p->pos] != ':') {
-                        return -1;
-                    }
-                    p->pos++;
-                }
-                ptrdiff_t child = parse_value(p, depth + 1);
-                if (child < 0) {
-                    return child;
-                }
-                count++;
-                skip_ws(p);
-                if (p->pos >= p->len) {
-                    return -1;
-                }
-                if (p->s[p->pos] == ',') {
-                    p->pos++;
-                    continue;
-                }
-                if (p->s[p->pos] == (is_object ? '}' : ']')) {
-                    p->pos++;
-                    break;
-                }
-                return -1;
-            }
-        }
-        t = &p->tokens[index]; /* the array may have moved */
-        t->count = count;
-        t->end = p->pos;
-        t->next = p->ntokens;
-        return index;
-    }
-    int status;
-    if (c == '"') {
-        status = parse_string(p, t);
-    } else if (c == '-' || (c >= '0' && c <= '9')) {
-        status = parse_number(p, t);
-    } else if (c == 't') {
-        t->type = T_TRUE;
-        t->start = p->pos;
-        status = expect_word(p, "true", 4);
-    } else if (c == 'f') {
-        t->type = T_FALSE;
-        t->start = p->pos;
-        status = expect_word(p, "false", 5);
-    } else if (c == 'n') {
-        t->type = T_NULL;
-        t->start = p->pos;
-        status = expect_word(p, "null", 4);
-    } else {
-        return -1;
-    }
-    if (status < 0) {
-        return -1;
-    }
-    t = &p->tokens[index];
-    if (t->type != T_STRING) {
-        t->end = p->pos;
-    }
-    t->next = index + 1;
-    return index;
-}
-
-/* Tokenize a whole document. Returns 0, 1 (give up: use Python) or -1 (out of memory). */
-static int
-tokenize(Parser *p, const char *text, ptrdiff_t len)
-{
-    p->s = (const unsigned char *)text;
-    p->len = len;
-    p->pos = 0;
-    p->ntokens = 0;
-    ptrdiff_t root = parse_value(p, 0);
-    if (root == -2) {
-        return -1;
-    }
-    if (root < 0) {
-        return 1;
-    }
-    skip_ws(p);
-    if (p->pos != p->len) {
-        return 1;
-    }
-    return 0;
-}
 
 /* ---------------------------------------------------------------------------------------- */
 /* Output buffer                                                                            */
 /* ---------------------------------------------------------------------------------------- */
 
-static int
-buf_grow(Buffer *b, ptrdiff_t extra)
+int
+fq_buf_grow(Buffer *b, ptrdiff_t extra)
 {
     if (extra > PTRDIFF_MAX - b->len) {
         return -1;
@@ -491,34 +33,6 @@ buf_grow(Buffer *b, ptrdiff_t extra)
     }
     b->data = grown;
     b->cap = cap;
-    return 0;
-}
-
-/* Room for `extra` more bytes: 0, or -1 (out of memory). */
-static inline int
-buf_reserve(Buffer *b, ptrdiff_t extra)
-{
-    return extra <= b->cap - b->len ? 0 : buf_grow(b, extra);
-}
-
-static inline int
-buf_write(Buffer *b, const char *s, ptrdiff_t n)
-{
-    if (buf_reserve(b, n) < 0) {
-        return -1;
-    }
-    memcpy(b->data + b->len, s, (size_t)n);
-    b->len += n;
-    return 0;
-}
-
-static inline int
-buf_char(Buffer *b, char c)
-{
-    if (buf_reserve(b, 1) < 0) {
-        return -1;
-    }
-    b->data[b->len++] = c;
     return 0;
 }
 
@@ -599,12 +113,12 @@ write_string(Render *r, const Token *t)
                 return RS_NOMEM;
             }
             unsigned char e = s[i + 1];
-            unsigned int cp;
+            unsigned int cp = 0;
             if (e == 'u') {
                 hex4(s + i + 2, &cp);
                 i += 6;
                 if (cp >= 0xD800 && cp <= 0xDBFF) {
-                    unsigned int low;
+                    unsigned int low = 0xDC00;
                     hex4(s + i + 2, &low);
                     i += 6;
                     cp = 0x10000 + ((cp - 0xD800) << 10) + (low - 0xDC00);
@@ -837,25 +351,6 @@ write_json(Render *r, ptrdiff_t index, int depth)
     }
 }
 
-static int
-is_lower_hex(unsigned char c)
-{
-    return (unsigned char)(c - '0') < 10 || (unsigned char)(c - 'a') < 6;
-}
-
-static int
-is_canonical_uuid(const unsigned char *s, ptrdiff_t n)
-{
-    if (n != 36 || s[8] != '-' || s[13] != '-' || s[18] != '-' || s[23] != '-') {
-        return 0;
-    }
-    int ok = 1;
-    for (ptrdiff_t i = 0; i < 36; i++) {
-        ok &= (i == 8 || i == 13 || i == 18 || i == 23) || is_lower_hex(s[i]);
-    }
-    return ok;
-}
-
 /*
  * A plain decimal string that str(Decimal(s)) leaves unchanged: -?(0|[1-9][0-9]*)(.[0-9]+)?,
  * except "0.<6 or more zeros>..." whose adjusted exponent is below -6: str() writes those in
@@ -1007,23 +502,21 @@ find_member(const Render *r, ptrdiff_t object, const char *key, ptrdiff_t key_le
     return found;
 }
 
-/* Fields of an object node whose members are looked up in one pass over the object. */
-#define MAX_SLOTS 64
-
 /*
  * slots[i] = the index of the value of the last member named like field i's source, or -1; in
- * one pass over the object's members. 1 when a key is escaped (it might spell a source: only
- * Python can tell) and some field reads a member.
+ * one pass over the object's members, each compared with the fields of its bucket only (see
+ * fq_node_index). 1 when a key is escaped (it might spell a source: only Python can tell).
  */
 static int
 find_members(const Render *r, const Node *node, ptrdiff_t object, ptrdiff_t *slots)
 {
     const Token *tokens = r->parser.tokens;
-    const unsigned char *s = r->parser.s;
+    const char *s = (const char *)r->parser.s;
+    const Field *fields = node->fields;
     int reads = 0;
     for (ptrdiff_t i = 0; i < node->nfields; i++) {
         slots[i] = -1;
-        reads |= !node->fields[i].is_typename;
+        reads |= !fields[i].is_typename;
     }
     if (!reads) {
         return 0;
@@ -1034,13 +527,14 @@ find_members(const Render *r, const Node *node, ptrdiff_t object, ptrdiff_t *slo
         if (k->flags & F_ESCAPED) {
             return 1;
         }
+        const char *name = s + k->start;
         ptrdiff_t n = k->end - k->start;
-        for (ptrdiff_t i = 0; i < node->nfields; i++) {
-            const Field *field = &node->fields[i];
-            /* no break: two fields may read the same member */
-            if (field->source_len == n && !field->is_typename &&
-                memcmp(s + k->start, field->source, (size_t)n) == 0) {
-                slots[i] = child + 1;
+        /* no early exit: two fields may read the same member */
+        for (unsigned f = node->bucket[member_hash(name, n)]; f != 0;
+             f = fields[f - 1].next_in_bucket) {
+            const Field *field = &fields[f - 1];
+            if (field->source_len == n && memcmp(name, field->source, (size_t)n) == 0) {
+                slots[f - 1] = child + 1;
             }
         }
         child = tokens[child + 1].next;
@@ -1055,30 +549,34 @@ write_object(Render *r, const Node *node, ptrdiff_t index, int depth)
     if (t->type != T_OBJECT) {
         return RS_GIVEUP;
     }
-    ptrdiff_t slots[MAX_SLOTS];
-    int one_pass = node->nfields <= MAX_SLOTS;
-    if (one_pass && find_members(r, node, index, slots) != 0) {
+    ptrdiff_t slots[MAX_INDEXED_FIELDS];
+    int indexed = node->indexed;
+    if (indexed && find_members(r, node, index, slots) != 0) {
         return RS_GIVEUP;
     }
-    if (buf_char(&r->out, '{') < 0) {
+    Buffer *out = &r->out;
+    if (buf_char(out, '{') < 0) {
         return RS_NOMEM;
     }
     for (ptrdiff_t i = 0; i < node->nfields; i++) {
         const Field *field = &node->fields[i];
-        if (i > 0 && buf_char(&r->out, ',') < 0) {
+        /* the separator and the key in one reservation */
+        if (buf_reserve(out, field->key_len + 1) < 0) {
             return RS_NOMEM;
         }
-        if (buf_write(&r->out, field->key_json, field->key_len) < 0) {
-            return RS_NOMEM;
+        if (i > 0) {
+            out->data[out->len++] = ',';
         }
+        memcpy(out->data + out->len, field->key_json, (size_t)field->key_len);
+        out->len += field->key_len;
         if (field->is_typename) {
-            if (buf_write(&r->out, node->typename_json, node->typename_len) < 0) {
+            if (buf_write(out, node->typename_json, node->typename_len) < 0) {
                 return RS_NOMEM;
             }
             continue;
         }
         ptrdiff_t value;
-        if (one_pass) {
+        if (indexed) {
             value = slots[i];
         } else {
             int escaped = 0;
@@ -1092,7 +590,7 @@ write_object(Render *r, const Node *node, ptrdiff_t index, int depth)
             if (!field->node->nullable) {
                 return RS_GIVEUP;
             }
-            status = buf_write(&r->out, "null", 4) < 0 ? RS_NOMEM : RS_OK;
+            status = buf_write(out, "null", 4) < 0 ? RS_NOMEM : RS_OK;
         } else {
             status = write_node(r, field->node, value, depth + 1);
         }
@@ -1100,7 +598,7 @@ write_object(Render *r, const Node *node, ptrdiff_t index, int depth)
             return status;
         }
     }
-    return buf_char(&r->out, '}') < 0 ? RS_NOMEM : RS_OK;
+    return buf_char(out, '}') < 0 ? RS_NOMEM : RS_OK;
 }
 
 static int
@@ -1146,7 +644,7 @@ write_node(Render *r, const Node *node, ptrdiff_t index, int depth)
 int
 fq_render_text(Render *r, const Node *node, const char *text, ptrdiff_t len)
 {
-    int status = tokenize(&r->parser, text, len);
+    int status = fq_tokenize(&r->parser, text, len);
     if (status < 0) {
         return RS_NOMEM;
     }
