@@ -203,3 +203,86 @@ def test_member_lookup_in_one_pass() -> None:
     many = object_root(*[(f"k{i}", f"s{i % 7}", int_leaf) for i in range(70)])
     document = "{" + ",".join(f'"s{i}":{i}' for i in range(7)) + ',"s3":-3}'
     assert assert_same_one(many, document) is not None
+
+
+def test_member_lookup_with_colliding_buckets() -> None:
+    """Keys of equal length, first and last byte share a bucket: each still finds its member."""
+    int_leaf = Shape(LEAF, True, type_name="Int", serialize=SERIALIZERS["Int"])
+    sources = ["axb", "ayb", "azb", "a", "", "ab", "ba"]
+    root = object_root(*[(f"k{i}", source, int_leaf) for i, source in enumerate(sources)])
+    members = ",".join(f'"{source}":{i}' for i, source in enumerate(reversed(sources)))
+    native = assert_same_one(root, "{" + members + ',"awb":99}')
+    expected = ",".join(f'"k{i}":{len(sources) - 1 - i}' for i in range(len(sources)))
+    assert native == ("{" + expected + "}").encode()
+
+
+# Number texts around the edges of the float fast path (written as they are when repr(float)
+# would write the same text): trailing zeros, 15/16/17 significant digits, 1e-4 and 1e16.
+FLOAT_TEXTS = [
+    "2.18",
+    "-2.18",
+    "0.5",
+    "-0.5",
+    "2.10",
+    "2.0",
+    "0.0",
+    "-0.0",
+    "0.0001",
+    "0.00012",
+    "0.00001",
+    "0.000012",
+    "123456789012345.6",
+    "12345678901234.5",
+    "1234567890123.45",
+    "0.123456789012345",
+    "0.1234567890123456",
+    "0.12345678901234567",
+    "0.30000000000000004",
+    "999999999999999.9",
+    "9999999999999999.9",
+    "1.7976931348623157",
+    "5e-324",
+    "1.5e3",
+    "00.5",
+    "1.",
+    ".5",
+]
+
+
+@pytest.mark.parametrize("text", FLOAT_TEXTS)
+@pytest.mark.parametrize("scalar", ["Float", "JSON"])
+def test_float_texts(text: str, scalar: str) -> None:
+    assert_same_one(leaf_root(scalar), text)
+    assert_same_one(leaf_root(scalar), "[" + text + "," + text + "]")
+
+
+def test_short_decimals_round_trip_as_written() -> None:
+    """Every decimal with up to 15 significant digits that ends in a non-zero digit."""
+    import random
+
+    generator = random.Random(1234)
+    for _ in range(3000):
+        digits = generator.randint(1, 15)
+        mantissa = str(generator.randrange(10 ** (digits - 1), 10**digits))
+        point = generator.randint(-3, digits - 1)
+        if point <= 0:
+            text = "0." + "0" * -point + mantissa
+        else:
+            text = mantissa[:point] + "." + mantissa[point:]
+        text = text.rstrip("0")
+        if text.endswith("."):
+            text += "0"
+        if generator.random() < 0.5:
+            text = "-" + text
+        assert assert_same_one(leaf_root("Float"), text) == repr(float(text)).encode()
+
+
+@pytest.mark.parametrize("offset", range(0, 40))
+def test_uuids_at_every_offset(offset: int) -> None:
+    """A UUID member after keys of every length: the 16-byte checks read within its text."""
+    uuid = Shape(LEAF, True, type_name="UUID", serialize=SERIALIZERS["UUID"])
+    root = object_root(("id", "id", uuid))
+    text = "01234567-89ab-cdef-0123-456789abcdef"
+    document = '{"' + "k" * offset + '":1,"id":"' + text + '"}'
+    assert assert_same_one(root, document) == ('{"id":"' + text + '"}').encode()
+    assert assert_same_one(root, document.encode()) is not None

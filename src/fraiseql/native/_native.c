@@ -481,6 +481,8 @@ render_one(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
     return finish(&r, status);
 }
 
+#define OUTPUT_RESERVE_MAX ((ptrdiff_t)96 * 1024)
+
 static PyObject *
 render_rows(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
 {
@@ -503,9 +505,24 @@ render_rows(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
     }
     Render r;
     memset(&r, 0, sizeof r);
-    int status = fq_buf_write(&r.out, "[", 1) < 0 ? RS_NOMEM : RS_OK;
     Py_ssize_t n = PySequence_Fast_GET_SIZE(rows);
     PyObject **items = PySequence_Fast_ITEMS(rows);
+    /*
+     * Room for about as much output as input up front (capped below malloc's mmap threshold),
+     * instead of growing from nothing by doubling: a projection is rarely larger than its rows.
+     */
+    ptrdiff_t expected = 2;
+    for (Py_ssize_t i = 0; i < n && expected < OUTPUT_RESERVE_MAX; i++) {
+        PyObject *row = items[i];
+        expected += 1 + (PyBytes_CheckExact(row)     ? PyBytes_GET_SIZE(row)
+                         : PyUnicode_CheckExact(row) ? PyUnicode_GET_LENGTH(row)
+                                                     : 0);
+    }
+    int status = fq_buf_reserve(&r.out, expected < OUTPUT_RESERVE_MAX ? expected
+                                                                      : OUTPUT_RESERVE_MAX) < 0 ||
+                         fq_buf_write(&r.out, "[", 1) < 0
+                     ? RS_NOMEM
+                     : RS_OK;
     for (Py_ssize_t i = 0; i < n && status == RS_OK; i++) {
         if (i > 0 && fq_buf_write(&r.out, ",", 1) < 0) {
             status = RS_NOMEM;

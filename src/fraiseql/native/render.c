@@ -243,6 +243,49 @@ write_float(Buffer *b, double v)
     return status;
 }
 
+/*
+ * Whether a number's text is already what repr(float(text)) writes: -?(0|[1-9][0-9]*).[0-9]*[1-9]
+ * with at most 15 significant digits and, below 1, at most 3 zeros after the point. Distinct
+ * decimals of at most 15 significant digits are distinct doubles, so the shortest text that reads
+ * back as the same double is this one; repr writes it without an exponent from 1e-4 to 1e16.
+ */
+static int
+is_short_float_text(const unsigned char *s, ptrdiff_t n)
+{
+    ptrdiff_t i = 0;
+    if (i < n && s[i] == '-') {
+        i++;
+    }
+    ptrdiff_t integer_start = i;
+    while (i < n && (unsigned char)(s[i] - '0') < 10) {
+        i++;
+    }
+    ptrdiff_t integer_digits = i - integer_start;
+    if (integer_digits == 0 || i >= n || s[i] != '.' || s[n - 1] == '0') {
+        return 0;
+    }
+    int zero_integer = integer_digits == 1 && s[integer_start] == '0';
+    if (!zero_integer && s[integer_start] == '0') {
+        return 0;
+    }
+    ptrdiff_t fraction_start = ++i;
+    while (i < n && (unsigned char)(s[i] - '0') < 10) {
+        i++;
+    }
+    if (i != n || i == fraction_start) {
+        return 0; /* an exponent, or no fraction digits */
+    }
+    ptrdiff_t fraction_digits = n - fraction_start;
+    if (!zero_integer) {
+        return integer_digits + fraction_digits <= 15;
+    }
+    ptrdiff_t zeros = 0;
+    while (s[fraction_start + zeros] == '0') {
+        zeros++;
+    }
+    return zeros <= 3 && fraction_digits - zeros <= 15;
+}
+
 /* Write the token's number as our canonical JSON number (int digits or repr of the float). */
 static int
 write_number(Render *r, const Token *t)
@@ -253,6 +296,11 @@ write_number(Render *r, const Token *t)
             return RS_GIVEUP;
         }
         return write_integer(&r->out, iv);
+    }
+    if (is_short_float_text(r->parser.s + t->start, t->end - t->start)) {
+        return buf_write(&r->out, (const char *)r->parser.s + t->start, t->end - t->start) < 0
+                   ? RS_NOMEM
+                   : RS_OK;
     }
     double dv;
     if (double_value(r, t, &dv) < 0) {
@@ -418,6 +466,9 @@ write_leaf(Render *r, const Node *node, const Token *t, int depth)
         }
         return write_integer(b, iv);
     case L_FLOAT:
+        if (t->type == T_NUMBER && !(t->flags & F_INTEGER)) {
+            return write_number(r, t);
+        }
         if (t->type != T_NUMBER || double_value(r, t, &dv) < 0) {
             return RS_GIVEUP;
         }

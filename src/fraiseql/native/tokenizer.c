@@ -36,6 +36,9 @@ skip_ws(Parser *p)
     const unsigned char *s = p->s;
     ptrdiff_t pos = p->pos;
     ptrdiff_t len = p->len;
+    if (FQ_LIKELY(pos < len && s[pos] > ' ')) {
+        return;
+    }
     while (pos < len && s[pos] <= ' ' &&
            (s[pos] == ' ' || s[pos] == '\n' || s[pos] == '\r' || s[pos] == '\t')) {
         pos++;
