@@ -286,3 +286,17 @@ def test_uuids_at_every_offset(offset: int) -> None:
     document = '{"' + "k" * offset + '":1,"id":"' + text + '"}'
     assert assert_same_one(root, document) == ('{"id":"' + text + '"}').encode()
     assert assert_same_one(root, document.encode()) is not None
+
+
+@pytest.mark.parametrize("length", range(1, 25))
+def test_member_names_of_every_length(length: int) -> None:
+    """Names that differ in their first, middle or last byte only, at every length."""
+    int_leaf = Shape(LEAF, True, type_name="Int", serialize=SERIALIZERS["Int"])
+    base = "n" * length
+    variants = {base[:i] + "x" + base[i + 1 :] for i in (0, length // 2, length - 1)}
+    root = object_root(("k", base, int_leaf))
+    document = "{" + ",".join(f'"{name}":1' for name in sorted(variants)) + f',"{base}":2}}'
+    assert assert_same_one(root, document) == b'{"k":2}'
+    string_leaf = Shape(LEAF, True, type_name="String", serialize=SERIALIZERS["String"])
+    text = root_field(string_leaf)
+    assert assert_same_one(text, '"' + base + '"') == ('"' + base + '"').encode()

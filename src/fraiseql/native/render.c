@@ -96,7 +96,7 @@ write_string(Render *r, const Token *t)
             return RS_NOMEM;
         }
         b->data[b->len] = '"';
-        memcpy(b->data + b->len + 1, s + t->start, (size_t)n);
+        copy_short(b->data + b->len + 1, (const char *)s + t->start, n);
         b->data[b->len + 1 + n] = '"';
         b->len += n + 2;
         return RS_OK;
@@ -523,7 +523,7 @@ write_leaf(Render *r, const Node *node, const Token *t, int depth)
         for (ptrdiff_t i = node->nenum - 1; i >= 0; i--) {
             const EnumEntry *e = &node->enums[i];
             if (e->stored_len == t->end - t->start &&
-                memcmp(e->stored, s + t->start, (size_t)e->stored_len) == 0) {
+                same_bytes(e->stored, (const char *)s + t->start, e->stored_len)) {
                 return buf_write(b, e->name_json, e->name_len) < 0 ? RS_NOMEM : RS_OK;
             }
         }
@@ -584,7 +584,7 @@ find_members(const Render *r, const Node *node, ptrdiff_t object, ptrdiff_t *slo
         for (unsigned f = node->bucket[member_hash(name, n)]; f != 0;
              f = fields[f - 1].next_in_bucket) {
             const Field *field = &fields[f - 1];
-            if (field->source_len == n && memcmp(name, field->source, (size_t)n) == 0) {
+            if (field->source_len == n && same_bytes(name, field->source, n)) {
                 slots[f - 1] = child + 1;
             }
         }
@@ -618,7 +618,7 @@ write_object(Render *r, const Node *node, ptrdiff_t index, int depth)
         if (i > 0) {
             out->data[out->len++] = ',';
         }
-        memcpy(out->data + out->len, field->key_json, (size_t)field->key_len);
+        copy_short(out->data + out->len, field->key_json, field->key_len);
         out->len += field->key_len;
         if (field->is_typename) {
             if (buf_write(out, node->typename_json, node->typename_len) < 0) {

@@ -198,4 +198,64 @@ is_canonical_uuid(const unsigned char *s, ptrdiff_t n)
 #endif
 }
 
+/*
+ * Short byte runs (member names, keys, most values) compared and copied with overlapping word
+ * loads and stores inside their own bounds, instead of a call to memcmp or memcpy.
+ */
+static inline uint64_t
+load8(const void *p)
+{
+    uint64_t v;
+    memcpy(&v, p, 8);
+    return v;
+}
+
+static inline uint32_t
+load4(const void *p)
+{
+    uint32_t v;
+    memcpy(&v, p, 4);
+    return v;
+}
+
+/* Whether the n bytes at a and b are equal. */
+static inline int
+same_bytes(const char *a, const char *b, ptrdiff_t n)
+{
+    if (n >= 8) {
+        if (n > 16) {
+            return memcmp(a, b, (size_t)n) == 0;
+        }
+        return load8(a) == load8(b) && load8(a + n - 8) == load8(b + n - 8);
+    }
+    if (n >= 4) {
+        return load4(a) == load4(b) && load4(a + n - 4) == load4(b + n - 4);
+    }
+    for (ptrdiff_t i = 0; i < n; i++) {
+        if (a[i] != b[i]) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+/* Copy n bytes from src to dst (not overlapping). */
+static inline void
+copy_short(char *dst, const char *src, ptrdiff_t n)
+{
+    if (n >= 8 && n <= 16) {
+        uint64_t head = load8(src);
+        uint64_t tail = load8(src + n - 8);
+        memcpy(dst, &head, 8);
+        memcpy(dst + n - 8, &tail, 8);
+    } else if (n >= 4 && n < 8) {
+        uint32_t head = load4(src);
+        uint32_t tail = load4(src + n - 4);
+        memcpy(dst, &head, 4);
+        memcpy(dst + n - 4, &tail, 4);
+    } else {
+        memcpy(dst, src, (size_t)n);
+    }
+}
+
 #endif
