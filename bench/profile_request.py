@@ -9,11 +9,13 @@ with the most own time. Run it once per implementation:
 
 The database must hold the example blog (``python -m examples.blog.database --dsn ...``).
 
+``--one`` profiles ``post(identifier: ...)``, one document, instead of the list.
 ``--connection`` profiles ``postsConnection(first: N)`` with the same node selection instead.
 ``--compare-connection`` (C core only) times that connection request in one run, interleaved
-rounds, with connection pages rendered the way they are now (each node by the C core inside a
-written envelope) and the way they were before it (every node parsed and completed by the
-Python builder), and prints the per-request times and their paired ratio.
+rounds, with connection pages rendered the way they are now (edges written whole by the C core,
+cursors included), as before that (each node by the C core inside an envelope written in
+Python, cursors made in Python) and by the Python builder alone, and prints the per-request
+times and their paired ratios.
 """
 
 from __future__ import annotations
@@ -28,19 +30,42 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
+import asyncpg
 import orjson
 from examples.blog.app import build
 
 import fraiseql
 from bench.common import interleave_async, paired_ratio, spread
 from fraiseql.native.builder import PYTHON_BUILDER, Rendered
+from fraiseql.sql.select import EdgeRows
 
 NODE = "id title status author { name } comments { body author { name } }"
 QUERY = f"query($n: Int) {{ posts(limit: $n) {{ {NODE} }} }}"
+ONE_QUERY = f"query($id: String) {{ post(identifier: $id) {{ {NODE} }} }}"
 CONNECTION_QUERY = (
     f"query($n: Int) {{ postsConnection(first: $n) {{ totalCount "
     f"edges {{ cursor node {{ {NODE} }} }} pageInfo {{ hasNextPage endCursor }} }} }}"
 )
+
+
+class CNodesOnly:
+    """The active builder, except that only the nodes go through the C core, each on its own,
+    inside an envelope written in Python with cursors made in Python (as before the C core
+    wrote whole edges)."""
+
+    def __init__(self, builder: Any) -> None:
+        self.builder = builder
+        self.name = builder.name
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.builder, name)
+
+    def render_connection(self, plan: Any, page: Mapping[str, Any]) -> Rendered:
+        """Turn the edges into dicts with Python cursors, then render as usual."""
+        edges = page["edges"]
+        if isinstance(edges, EdgeRows):
+            page = {**page, "edges": edges.as_dicts(parse=False)}
+        return self.builder.render_connection(plan, page)  # type: ignore[no-any-return]
 
 
 class PythonConnections:
@@ -58,12 +83,21 @@ class PythonConnections:
         return PYTHON_BUILDER.render_connection(plan.root, page)
 
 
-async def _main(dsn: str, rows: int, requests: int, *, connection: bool, compare: bool) -> None:
+async def _main(
+    dsn: str, rows: int, requests: int, *, connection: bool, compare: bool, one: bool
+) -> None:
     app = build(dsn, tenancy=False)  # every tenant's rows, as the profile has always measured
     schema = app.state.fraiseql_schema
     await schema.open()
-    query = CONNECTION_QUERY if connection or compare else QUERY
-    body = orjson.dumps({"query": query, "variables": {"n": rows}})
+    query = CONNECTION_QUERY if connection or compare else ONE_QUERY if one else QUERY
+    variables: dict[str, Any] = {"n": rows}
+    if one:
+        db = await asyncpg.connect(dsn)
+        try:
+            variables = {"id": await db.fetchval("SELECT min(identifier) FROM tv_post")}
+        finally:
+            await db.close()
+    body = orjson.dumps({"query": query, "variables": variables})
     scope: dict[str, Any] = {
         "type": "http",
         "method": "POST",
@@ -116,7 +150,13 @@ async def _main(dsn: str, rows: int, requests: int, *, connection: bool, compare
     finally:
         await schema.close()
     print(f"implementation: {fraiseql.native_info()['implementation']}")
-    root = f"postsConnection(first: {rows})" if connection else f"posts(limit: {rows})"
+    root = (
+        f"postsConnection(first: {rows})"
+        if connection
+        else "post(identifier: ...)"
+        if one
+        else f"posts(limit: {rows})"
+    )
     print(f"query: {root} with author and comments")
     print(f"requests/s in process, without the profiler: {plain:.0f}")
     out = io.StringIO()
@@ -155,10 +195,15 @@ def by_area(stats: pstats.Stats, requests: int) -> dict[str, float]:
 
 
 async def _compare(executor: Any, call: Any, sent: list[bytes], rows: int, requests: int) -> None:
-    """Interleaved rounds of the connection request: nodes by C now, by Python before."""
+    """Interleaved rounds of the connection request, rendered three ways: edges whole by C
+    (now), nodes by C inside a Python envelope (before), every node by Python (python)."""
     if executor.builder.name != "c":
         raise SystemExit("--compare-connection needs the C core (FRAISEQL_IMPL=c)")
-    now, before = executor.builder, PythonConnections(executor.builder)
+    builders = {
+        "now": executor.builder,
+        "before": CNodesOnly(executor.builder),
+        "python": PythonConnections(executor.builder),
+    }
 
     def variant(builder: Any) -> Any:
         async def run() -> None:
@@ -168,26 +213,27 @@ async def _compare(executor: Any, call: Any, sent: list[bytes], rows: int, reque
         return run
 
     bodies = []
-    for builder in (now, before, now):  # warm up both, end on the real one
-        executor.builder = builder
+    for name in ("python", "before", "now"):  # warm up all, end on the real one
+        executor.builder = builders[name]
         for _ in range(100):
             await call()
         bodies.append(sent[0])
-    if bodies[0] != bodies[1] or b'"errors"' in bodies[0] or b"node" not in bodies[0]:
-        raise SystemExit(f"the two renderings differ or failed: {bodies[0][:300]!r}")
+    if len(set(bodies)) != 1 or b'"errors"' in bodies[0] or b"node" not in bodies[0]:
+        raise SystemExit(f"the renderings differ or failed: {bodies[0][:300]!r}")
     number = max(1, requests // 20)
     samples = await interleave_async(
-        {"now": variant(now), "before": variant(before)},
+        {name: variant(builder) for name, builder in builders.items()},
         rounds=20,
-        numbers={"now": number, "before": number},
+        numbers=dict.fromkeys(builders, number),
     )
-    executor.builder = now
+    executor.builder = builders["now"]
     print(f"query: postsConnection(first: {rows}) with author and comments, in process")
-    for name in ("before", "now"):
+    for name in ("python", "before", "now"):
         median = statistics.median(samples[name])
         print(f"{name:>6}: {median * 1e6:8.1f} µs/request (±{spread(samples[name]):.0%})")
-    ratio = paired_ratio(samples["before"], samples["now"])
-    print(f"before/now: {ratio:.3f} (median of 20 paired rounds of {number} requests)")
+    for name in ("python", "before"):
+        ratio = paired_ratio(samples[name], samples["now"])
+        print(f"{name}/now: {ratio:.3f} (median of 20 paired rounds of {number} requests)")
 
 
 def main() -> None:
@@ -196,6 +242,7 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=20)
     parser.add_argument("--requests", type=int, default=1000)
     parser.add_argument("--connection", action="store_true", help="profile postsConnection")
+    parser.add_argument("--one", action="store_true", help="profile post(identifier: ...)")
     parser.add_argument(
         "--compare-connection",
         action="store_true",
@@ -209,6 +256,7 @@ def main() -> None:
             arguments.requests,
             connection=arguments.connection,
             compare=arguments.compare_connection,
+            one=arguments.one,
         )
     )
 

@@ -26,6 +26,8 @@ from fraiseql.execution.shapes import FieldPlan, Shape
 from fraiseql.native.builder import PYTHON_BUILDER
 from fraiseql.native.c_builder import CompiledConnection
 from fraiseql.native.connection import Declined
+from fraiseql.sql.cursor import encode_cursor
+from fraiseql.sql.select import EdgeRows
 
 from .test_differential import C_BUILDER, Thing, document, examples, outcome
 
@@ -138,13 +140,26 @@ def connection_query(draw: st.DrawFn) -> str:
     return " ".join([text, *used])
 
 
+# Ordering key values as PostgreSQL's text: anything a cursor must escape, and nulls.
+KEY_VALUE = st.one_of(st.none(), st.text(max_size=12), st.sampled_from(['"', "\\", "\n", "é😀"]))
+
+
 @st.composite
 def page(draw: st.DrawFn, typical: bool) -> dict[str, Any]:
-    """A connection page as ``read_page(..., parse_nodes=False)`` returns it."""
+    """A connection page as ``read_page(..., parse_nodes=False)`` returns it (edges as
+    :class:`EdgeRows`), or with its edges as a list of dicts."""
     nodes = draw(st.lists(document(NODE_SHAPE, typical), max_size=4))
-    cursors = [draw(st.text(max_size=8)) for _ in nodes]
-    edges = [{"node": node, "cursor": cursor} for node, cursor in zip(nodes, cursors, strict=True)]
-    total: Any = draw(st.integers(len(edges), 10**6))
+    edges: Any
+    if draw(st.booleans()):
+        signature = draw(st.text(min_size=1, max_size=8))
+        size = draw(st.integers(1, 3))
+        keys = [draw(st.lists(KEY_VALUE, min_size=size, max_size=size)) for _ in nodes]
+        edges = EdgeRows(signature, nodes, keys)
+        cursors = [encode_cursor(signature, key) for key in keys]
+    else:
+        cursors = [draw(st.text(max_size=8)) for _ in nodes]
+        edges = [{"node": n, "cursor": c} for n, c in zip(nodes, cursors, strict=True)]
+    total: Any = draw(st.integers(len(nodes), 10**6))
     if not typical and draw(st.integers(0, 10)) == 0:
         total = None  # not asked for by the SQL: the Python builder reports the null
     return {
@@ -204,9 +219,12 @@ def _typical_node(**changes: Any) -> str:
     return orjson.dumps(node).decode()
 
 
-def _page(*nodes: str, total: int | None = 2) -> dict[str, Any]:
+def _page(*nodes: str, total: int | None = 2, rows: bool = False) -> dict[str, Any]:
+    edges: Any = [{"node": node, "cursor": f"c{index}"} for index, node in enumerate(nodes)]
+    if rows:  # as auto connections read them: cursors made from the keys when written
+        edges = EdgeRows("sig", list(nodes), [[f"k{index}", None] for index in range(len(nodes))])
     return {
-        "edges": [{"node": node, "cursor": f"c{index}"} for index, node in enumerate(nodes)],
+        "edges": edges,
         "page_info": {
             "has_next_page": True,
             "has_previous_page": False,
@@ -235,11 +253,13 @@ def test_an_empty_page_takes_the_c_path(root: str) -> None:
     )
 
 
-def test_a_typical_page_takes_the_c_path_in_selection_order() -> None:
-    written = assert_same(plan_of(QUERY % "thingsPage"), _page(_typical_node(), _typical_node()))
+@pytest.mark.parametrize("rows", [False, True])
+def test_a_typical_page_takes_the_c_path_in_selection_order(rows: bool) -> None:
+    source = _page(_typical_node(), _typical_node(), rows=rows)
+    written = assert_same(plan_of(QUERY % "thingsPage"), source)
     assert written is not None
     assert orjson.loads(written)["items"][1] == {
-        "c": "c1",
+        "c": encode_cursor("sig", ["k1", None]) if rows else "c1",
         "__typename": "ThingEdge",
         "item": {
             "__typename": "Thing",
@@ -277,3 +297,22 @@ def test_a_selection_without_nodes_is_left_to_python() -> None:
     compiled = C_BUILDER.compile_connection(field)
     assert isinstance(compiled, CompiledConnection) and compiled.envelope is None
     assert assert_same(field, _page(_typical_node(), total=1)) is None
+
+
+def test_edge_rows_are_written_whole_by_the_c_core(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A page read by an auto connection: no node goes through render_one, no cursor through
+    encode_cursor in Python; one render_edges call per ``edges`` selection."""
+    from fraiseql import _native
+    from fraiseql.sql import select
+
+    calls: list[str] = []
+    monkeypatch.setattr(select, "encode_cursor", lambda *args: calls.append("encode_cursor") or "x")
+    compiled = C_BUILDER.compile_connection(plan_of(QUERY % "thingsPage"))
+    assert isinstance(compiled, CompiledConnection) and compiled.envelope is not None
+    source = _page(_typical_node(), _typical_node(), rows=True)
+    real_render_one = _native.render_one
+    monkeypatch.setattr(
+        _native, "render_one", lambda *args: calls.append("render_one") or real_render_one(*args)
+    )
+    assert compiled.envelope(source) is not None
+    assert calls == []

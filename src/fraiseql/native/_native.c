@@ -538,6 +538,184 @@ render_rows(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
     return finish(&r, status);
 }
 
+/* ---------------------------------------------------------------------------------------- */
+/* Connection edges                                                                         */
+/* ---------------------------------------------------------------------------------------- */
+
+enum { EDGE_TYPENAME = 0, EDGE_CURSOR = 1, EDGE_NODE = 2 };
+
+static const char BASE64URL[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+
+/* Append the unpadded base64url form of n bytes, as base64.urlsafe_b64encode + rstrip("="). */
+static int
+write_base64url(Buffer *b, const unsigned char *s, ptrdiff_t n)
+{
+    if (fq_buf_reserve(b, (n + 2) / 3 * 4) < 0) {
+        return -1;
+    }
+    char *out = b->data + b->len;
+    ptrdiff_t i = 0;
+    for (; i + 3 <= n; i += 3) {
+        uint32_t v = ((uint32_t)s[i] << 16) | ((uint32_t)s[i + 1] << 8) | s[i + 2];
+        *out++ = BASE64URL[(v >> 18) & 63];
+        *out++ = BASE64URL[(v >> 12) & 63];
+        *out++ = BASE64URL[(v >> 6) & 63];
+        *out++ = BASE64URL[v & 63];
+    }
+    if (n - i == 1) {
+        uint32_t v = (uint32_t)s[i] << 16;
+        *out++ = BASE64URL[(v >> 18) & 63];
+        *out++ = BASE64URL[(v >> 12) & 63];
+    } else if (n - i == 2) {
+        uint32_t v = ((uint32_t)s[i] << 16) | ((uint32_t)s[i + 1] << 8);
+        *out++ = BASE64URL[(v >> 18) & 63];
+        *out++ = BASE64URL[(v >> 12) & 63];
+        *out++ = BASE64URL[(v >> 6) & 63];
+    }
+    b->len = out - b->data;
+    return 0;
+}
+
+/*
+ * The cursor of one edge as a JSON string: base64url of prefix + the key values as JSON + "]]",
+ * the bytes orjson.dumps(["1", signature, values]) gives (fraiseql.sql.cursor.encode_cursor).
+ */
+static int
+write_cursor(Buffer *out, Buffer *payload, PyObject *prefix, PyObject *values)
+{
+    if (!PyList_CheckExact(values)) {
+        return RS_GIVEUP;
+    }
+    payload->len = 0;
+    if (fq_buf_write(payload, PyBytes_AS_STRING(prefix), PyBytes_GET_SIZE(prefix)) < 0) {
+        return RS_NOMEM;
+    }
+    Py_ssize_t n = PyList_GET_SIZE(values);
+    for (Py_ssize_t i = 0; i < n; i++) {
+        PyObject *value = PyList_GET_ITEM(values, i);
+        if (i > 0 && fq_buf_write(payload, ",", 1) < 0) {
+            return RS_NOMEM;
+        }
+        if (value == Py_None) {
+            if (fq_buf_write(payload, "null", 4) < 0) {
+                return RS_NOMEM;
+            }
+            continue;
+        }
+        if (!PyUnicode_CheckExact(value)) {
+            return RS_GIVEUP;
+        }
+        Py_ssize_t size;
+        const char *utf8 = PyUnicode_AsUTF8AndSize(value, &size);
+        if (utf8 == NULL) { /* a lone surrogate: Python reports it */
+            PyErr_Clear();
+            return RS_GIVEUP;
+        }
+        if (fq_write_json_string(payload, utf8, size) < 0) {
+            return RS_NOMEM;
+        }
+    }
+    if (fq_buf_write(payload, "]]", 2) < 0 || fq_buf_write(out, "\"", 1) < 0 ||
+        write_base64url(out, (const unsigned char *)payload->data, payload->len) < 0 ||
+        fq_buf_write(out, "\"", 1) < 0) {
+        return RS_NOMEM;
+    }
+    return RS_OK;
+}
+
+/* One edge: the selected fields of `fields` in order, for node text `text` and key `values`. */
+static int
+write_edge(Render *r, Buffer *payload, PyObject *fields, PyObject *prefix, PyObject *text,
+           PyObject *values)
+{
+    Py_ssize_t nfields = PyTuple_GET_SIZE(fields);
+    if (fq_buf_write(&r->out, "{", 1) < 0) {
+        return RS_NOMEM;
+    }
+    for (Py_ssize_t f = 0; f < nfields; f++) {
+        PyObject *field = PyTuple_GET_ITEM(fields, f);
+        PyObject *key = PyTuple_GET_ITEM(field, 0);
+        long kind = PyLong_AsLong(PyTuple_GET_ITEM(field, 1));
+        PyObject *extra = PyTuple_GET_ITEM(field, 2);
+        if ((f > 0 && fq_buf_write(&r->out, ",", 1) < 0) ||
+            fq_buf_write(&r->out, PyBytes_AS_STRING(key), PyBytes_GET_SIZE(key)) < 0) {
+            return RS_NOMEM;
+        }
+        int status;
+        if (kind == EDGE_TYPENAME) {
+            status = fq_buf_write(&r->out, PyBytes_AS_STRING(extra), PyBytes_GET_SIZE(extra)) < 0
+                         ? RS_NOMEM
+                         : RS_OK;
+        } else if (kind == EDGE_CURSOR) {
+            status = write_cursor(&r->out, payload, prefix, values);
+        } else {
+            status = render_text(r, ((PlanObject *)extra)->root, text);
+        }
+        if (status != RS_OK) {
+            return status;
+        }
+    }
+    return fq_buf_write(&r->out, "}", 1) < 0 ? RS_NOMEM : RS_OK;
+}
+
+/* Whether `fields` is a tuple of (bytes, kind, extra) triples render_edges can write. */
+static int
+edge_fields_valid(PyObject *fields)
+{
+    if (!PyTuple_CheckExact(fields)) {
+        return 0;
+    }
+    for (Py_ssize_t f = 0; f < PyTuple_GET_SIZE(fields); f++) {
+        PyObject *field = PyTuple_GET_ITEM(fields, f);
+        if (!PyTuple_CheckExact(field) || PyTuple_GET_SIZE(field) != 3 ||
+            !PyBytes_CheckExact(PyTuple_GET_ITEM(field, 0)) ||
+            !PyLong_CheckExact(PyTuple_GET_ITEM(field, 1))) {
+            return 0;
+        }
+        long kind = PyLong_AsLong(PyTuple_GET_ITEM(field, 1));
+        PyObject *extra = PyTuple_GET_ITEM(field, 2);
+        if (!((kind == EDGE_TYPENAME && PyBytes_CheckExact(extra)) || kind == EDGE_CURSOR ||
+              (kind == EDGE_NODE && PyObject_TypeCheck(extra, &PlanType)))) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+static PyObject *
+render_edges(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+{
+    (void)module;
+    if (nargs != 4 || !edge_fields_valid(args[0]) || !PyList_CheckExact(args[1]) ||
+        !PyList_CheckExact(args[2]) || !PyBytes_CheckExact(args[3]) ||
+        PyList_GET_SIZE(args[1]) != PyList_GET_SIZE(args[2])) {
+        PyErr_SetString(PyExc_TypeError,
+                        "render_edges(fields: tuple, texts: list, keys: list, prefix: bytes)");
+        return NULL;
+    }
+    PyObject *fields = args[0];
+    PyObject *texts = args[1];
+    PyObject *keys = args[2];
+    Py_ssize_t n = PyList_GET_SIZE(texts);
+    Render r;
+    Buffer payload = {NULL, 0, 0};
+    memset(&r, 0, sizeof r);
+    int status = fq_buf_write(&r.out, "[", 1) < 0 ? RS_NOMEM : RS_OK;
+    for (Py_ssize_t i = 0; i < n && status == RS_OK; i++) {
+        if (i > 0 && fq_buf_write(&r.out, ",", 1) < 0) {
+            status = RS_NOMEM;
+            break;
+        }
+        status = write_edge(&r, &payload, fields, args[3], PyList_GET_ITEM(texts, i),
+                            PyList_GET_ITEM(keys, i));
+    }
+    if (status == RS_OK && fq_buf_write(&r.out, "]", 1) < 0) {
+        status = RS_NOMEM;
+    }
+    fq_free(payload.data);
+    return finish(&r, status);
+}
+
 static PyMethodDef native_methods[] = {
     {"compile_plan", (PyCFunction)compile_plan, METH_O,
      "compile_plan(description) -> Plan: build the C form of a projection plan."},
@@ -545,6 +723,8 @@ static PyMethodDef native_methods[] = {
      "render_one(plan, text) -> bytes | None: one document (or None) to response bytes."},
     {"render_rows", (PyCFunction)(void (*)(void))render_rows, METH_FASTCALL,
      "render_rows(plan, rows) -> bytes | None: a list of documents to response bytes."},
+    {"render_edges", (PyCFunction)(void (*)(void))render_edges, METH_FASTCALL,
+     "render_edges(fields, texts, keys, cursor_prefix) -> bytes | None: a connection's edges."},
     {NULL, NULL, 0, NULL},
 };
 

@@ -21,6 +21,7 @@ import orjson
 
 from fraiseql.execution.shapes import FieldPlan, Shape
 from fraiseql.native.projector import NullBubble, Projector
+from fraiseql.sql.select import EdgeRows
 
 
 @dataclass(slots=True)
@@ -62,10 +63,19 @@ class ResponseBuilder(Protocol):
 
 
 def parse_nodes(page: Mapping[str, Any]) -> dict[str, Any]:
-    """The connection ``page`` with each edge's node JSON text parsed into its document."""
+    """The connection ``page`` with each edge's node JSON text parsed into its document.
+
+    The edges are an :class:`EdgeRows` (as auto connections read them) or a list of
+    ``{"node": text, "cursor": ...}`` dicts.
+    """
+    edges = page["edges"]
+    if isinstance(edges, EdgeRows):
+        return {**page, "edges": edges.as_dicts(parse=True)}
     loads = orjson.loads
-    edges = [{"node": loads(edge["node"]), "cursor": edge["cursor"]} for edge in page["edges"]]
-    return {**page, "edges": edges}
+    return {
+        **page,
+        "edges": [{"node": loads(edge["node"]), "cursor": edge["cursor"]} for edge in edges],
+    }
 
 
 class PythonResponseBuilder:

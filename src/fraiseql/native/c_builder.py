@@ -141,7 +141,9 @@ class CResponseBuilder:
     def compile_connection(self, root: FieldPlan) -> CompiledConnection:
         """Compile a C plan per ``node`` selection of a connection, and its envelope writer."""
         assert root.shape is not None
-        envelope = compile_envelope(root.shape, self._plan, self.module.render_one)
+        envelope = compile_envelope(
+            root.shape, self._plan, self.module.render_one, self.module.render_edges
+        )
         return CompiledConnection(root, envelope)
 
     def render_connection(self, plan: CompiledConnection, page: Mapping[str, Any]) -> Rendered:

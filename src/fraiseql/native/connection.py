@@ -1,10 +1,12 @@
 """Connection pages on the C core: each edge's node rendered natively, inside a written envelope.
 
 A connection page is small and regular: edges (a cursor and a node each), page info and a total.
-The nodes hold the bytes and the work, so only they go through the C core, with one plan per
-``node`` selection (aliases may select the node several times, with different fields). The
-envelope around them (edges, cursors, ``pageInfo``, ``totalCount``, ``__typename``, in the
-selection's key order) is written here from the page's Python values.
+The edges hold the bytes and the work: when the page's edges are an :class:`EdgeRows` (as auto
+connections read them), the C core writes each ``edges`` selection whole, nodes and cursors
+(``render_edges``), with one plan per ``node`` selection (aliases may select the node several
+times, with different fields). The rest of the envelope (``pageInfo``, ``totalCount``,
+``__typename``, in the selection's key order) is written here from the page's Python values, as
+are edges given as a list of dicts (each node by the C core's ``render_one``).
 
 Whenever the C core declines a node (a null in a non-null field, a value to convert, unusual
 JSON) or the envelope holds a value it does not expect, the whole page is rendered again by the
@@ -19,6 +21,7 @@ from typing import Any
 import orjson
 
 from fraiseql.execution.shapes import LEAF, LIST, OBJECT, FieldPlan, Shape
+from fraiseql.sql.select import EdgeRows
 
 Writer = Callable[[Any], bytes]
 """Writes the JSON of one value of the envelope; raises :class:`Declined` when it cannot."""
@@ -28,6 +31,9 @@ CompileNode = Callable[[Shape], Any]
 
 RenderNode = Callable[[Any, Any], bytes | None]
 """The C core's ``render_one``: a node's JSON text to bytes, or ``None`` to let Python decide."""
+
+RenderEdges = Callable[[Any, list[Any], list[Any], bytes], bytes | None]
+"""The C core's ``render_edges``: the edges of an :class:`EdgeRows`, cursors included."""
 
 
 class Declined(Exception):  # noqa: N818 - a signal, handled by the caller
@@ -39,7 +45,10 @@ class _NotCovered(Exception):  # noqa: N818 - a signal, handled here
 
 
 def compile_envelope(
-    shape: Shape, compile_node: CompileNode, render_node: RenderNode
+    shape: Shape,
+    compile_node: CompileNode,
+    render_node: RenderNode,
+    render_edges: RenderEdges | None = None,
 ) -> Writer | None:
     """The writer of a connection page selected by ``shape``, or ``None`` if Python must do it.
 
@@ -50,7 +59,8 @@ def compile_envelope(
         return None
     nodes: list[Any] = []
     try:
-        writer = _object(shape, _connection_member(compile_node, render_node, nodes))
+        member = _connection_member(compile_node, render_node, render_edges, nodes)
+        writer = _object(shape, member)
     except _NotCovered:
         return None
     return writer if nodes else None
@@ -61,7 +71,10 @@ Member = Callable[[FieldPlan], Writer]
 
 
 def _connection_member(
-    compile_node: CompileNode, render_node: RenderNode, nodes: list[Any]
+    compile_node: CompileNode,
+    render_node: RenderNode,
+    render_edges: RenderEdges | None,
+    nodes: list[Any],
 ) -> Member:
     def edge_member(field: FieldPlan) -> Writer:
         assert field.shape is not None
@@ -79,10 +92,49 @@ def _connection_member(
         if field.name == "edges" and shape.kind == LIST and shape.item is not None:
             if shape.item.kind != OBJECT:
                 raise _NotCovered
-            return _list(shape, _object(shape.item, edge_member))
+            as_dicts = _list(shape, _object(shape.item, edge_member))
+            native = None if render_edges is None else _edge_fields(shape.item, compile_node)
+            return _edges(as_dicts, native, render_edges)
         return _value(shape)
 
     return connection_member
+
+
+# What render_edges writes for each selected field of an edge (see _native.c).
+_EDGE_TYPENAME, _EDGE_CURSOR, _EDGE_NODE = 0, 1, 2
+
+
+def _edge_fields(shape: Shape, compile_node: CompileNode) -> tuple[Any, ...] | None:
+    """The edge selection as ``render_edges`` takes it, or ``None`` when it cannot write it."""
+    fields: list[tuple[bytes, int, Any]] = []
+    for field in shape.fields:
+        prefix = orjson.dumps(field.key) + b":"
+        if field.is_typename:
+            fields.append((prefix, _EDGE_TYPENAME, orjson.dumps(shape.type_name)))
+        elif field.name == "cursor" and field.shape is not None and field.shape.kind == LEAF:
+            fields.append((prefix, _EDGE_CURSOR, None))
+        elif field.name == "node" and field.shape is not None:
+            native = compile_node(field.shape)
+            if native is None:
+                return None
+            fields.append((prefix, _EDGE_NODE, native))
+        else:
+            return None
+    return tuple(fields)
+
+
+def _edges(as_dicts: Writer, native: Any, render_edges: RenderEdges | None) -> Writer:
+    def write(value: Any) -> bytes:
+        if not isinstance(value, EdgeRows):
+            return as_dicts(value)
+        if native is None or render_edges is None:
+            return as_dicts(value.as_dicts(parse=False))
+        rendered = render_edges(native, value.texts, value.keys, value.cursor_prefix)
+        if rendered is None:
+            raise Declined
+        return rendered
+
+    return write
 
 
 def _node(native: Any, render_node: RenderNode) -> Writer:

@@ -123,6 +123,9 @@ void fq_node_index(Node *node);
 /* Render one document (UTF-8 JSON text) along `node`, appending to r->out. */
 int fq_render_text(Render *r, const Node *node, const char *text, ptrdiff_t len);
 
+/* Append valid UTF-8 text as a JSON string, escaped as orjson.dumps does; 0 or -1 (memory). */
+int fq_write_json_string(Buffer *b, const char *text, ptrdiff_t len);
+
 /* Append raw bytes to a buffer; 0 or -1 (out of memory). */
 int fq_buf_write(Buffer *b, const char *s, ptrdiff_t n);
 

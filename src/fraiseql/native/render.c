@@ -84,6 +84,26 @@ write_escaped_codepoint(Buffer *b, unsigned int cp)
     return buf_write(b, tmp, n);
 }
 
+int
+fq_write_json_string(Buffer *b, const char *text, ptrdiff_t n)
+{
+    const unsigned char *s = (const unsigned char *)text;
+    if (n > (PTRDIFF_MAX - 2) / 6 || buf_reserve(b, n + 2) < 0 || buf_char(b, '"') < 0) {
+        return -1;
+    }
+    ptrdiff_t run = 0;
+    for (ptrdiff_t i = 0; i < n; i++) {
+        unsigned char c = s[i];
+        if (c < 0x20 || c == '"' || c == '\\') {
+            if (buf_write(b, text + run, i - run) < 0 || write_escaped_codepoint(b, c) < 0) {
+                return -1;
+            }
+            run = i + 1;
+        }
+    }
+    return buf_write(b, text + run, n - run) < 0 || buf_char(b, '"') < 0 ? -1 : 0;
+}
+
 /* Write a string token as orjson.dumps(orjson.loads(token)) would: canonical escapes. */
 static int
 write_string(Render *r, const Token *t)

@@ -33,6 +33,15 @@ def encode_cursor(signature: str, values: Sequence[str | None]) -> str:
     return base64.urlsafe_b64encode(payload).decode().rstrip("=")
 
 
+def cursor_prefix(signature: str) -> bytes:
+    """The bytes every cursor payload of ``signature`` starts with: ``["1","<signature>",[``.
+
+    The C core writes the rest (the key values as JSON, then ``]]``) and encodes the payload as
+    :func:`encode_cursor` does.
+    """
+    return orjson.dumps([_VERSION, signature, []])[:-2]
+
+
 def decode_cursor(cursor: str, signature: str, size: int) -> list[str | None]:
     """The key values in ``cursor``; :class:`CursorError` unless it matches the ordering."""
     if len(cursor) > 4096:

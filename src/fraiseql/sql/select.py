@@ -9,7 +9,7 @@ from typing import Any
 import orjson
 
 from fraiseql.schema.model import SchemaModel, TypeModel
-from fraiseql.sql.cursor import decode_cursor, encode_cursor, ordering_signature
+from fraiseql.sql.cursor import cursor_prefix, decode_cursor, encode_cursor, ordering_signature
 from fraiseql.sql.identifiers import Parameters, quote_identifier, quote_qualified
 from fraiseql.sql.order import OrderKey, keyset_condition, order_by_clause, order_keys
 from fraiseql.sql.where import WhereCompiler, _and
@@ -206,13 +206,40 @@ def select_page(
     return statement
 
 
+@dataclass(slots=True)
+class EdgeRows:
+    """The edges of a connection page as read: each node's JSON text and its ordering keys.
+
+    Cursors are made when they are written: by the C core inside the edges it renders, or by
+    :meth:`as_dicts` for the Python builder.
+    """
+
+    signature: str
+    texts: list[Any]
+    keys: list[list[str | None]]
+
+    @property
+    def cursor_prefix(self) -> bytes:
+        """What every cursor payload of this page starts with (see ``cursor_prefix``)."""
+        return cursor_prefix(self.signature)
+
+    def as_dicts(self, *, parse: bool) -> list[dict[str, Any]]:
+        """``{"node": ..., "cursor": ...}`` per edge; the node parsed when ``parse``."""
+        loads = orjson.loads
+        return [
+            {"node": loads(text) if parse else text, "cursor": encode_cursor(self.signature, key)}
+            for text, key in zip(self.texts, self.keys, strict=True)
+        ]
+
+
 def read_page(
     statement: PageStatement, rows: Sequence[Any], *, parse_nodes: bool = True
 ) -> dict[str, Any]:
     """The connection (edges with cursors, page info, total) of a page statement's rows.
 
-    Each edge's ``node`` is the parsed document, or its JSON text when ``parse_nodes`` is false
-    (the response builder then reads the text itself).
+    With ``parse_nodes`` each edge is a dict holding the parsed document and its cursor; without,
+    the edges are one :class:`EdgeRows` holding the documents' JSON text (the response builder
+    then reads the text and makes the cursors itself).
     """
     total = previous = following = None
     if rows and len(rows[0]) > 2:
@@ -222,24 +249,20 @@ def read_page(
     page_rows = page_rows[: statement.limit]
     if statement.reverse:
         page_rows.reverse()
-    edges = [
-        {
-            "node": orjson.loads(row[0]) if parse_nodes else row[0],
-            "cursor": encode_cursor(statement.signature, row[1]),
-        }
-        for row in page_rows
-    ]
+    signature = statement.signature
+    edge_rows = EdgeRows(signature, [row[0] for row in page_rows], [row[1] for row in page_rows])
     if statement.reverse:
         has_next, has_previous = bool(following), has_more
     else:
         has_next, has_previous = has_more, bool(previous)
+    keys = edge_rows.keys
     return {
-        "edges": edges,
+        "edges": edge_rows.as_dicts(parse=True) if parse_nodes else edge_rows,
         "page_info": {
             "has_next_page": has_next,
             "has_previous_page": has_previous,
-            "start_cursor": edges[0]["cursor"] if edges else None,
-            "end_cursor": edges[-1]["cursor"] if edges else None,
+            "start_cursor": encode_cursor(signature, keys[0]) if keys else None,
+            "end_cursor": encode_cursor(signature, keys[-1]) if keys else None,
         },
         "total_count": total,
     }
