@@ -176,8 +176,18 @@ integer_value(const Render *r, const Token *t, long long *out)
     if (!(t->flags & F_INTEGER) || n > 19) {
         return -1;
     }
+    const unsigned char *s = r->parser.s + t->start;
+    if (n <= 18) { /* at most 18 digits: below 2**63, and the tokenizer checked the syntax */
+        int negative = s[0] == '-';
+        long long v = 0;
+        for (ptrdiff_t i = negative; i < n; i++) {
+            v = v * 10 + (s[i] - '0');
+        }
+        *out = negative ? -v : v;
+        return 0;
+    }
     char tmp[24];
-    memcpy(tmp, r->parser.s + t->start, (size_t)n);
+    memcpy(tmp, s, (size_t)n);
     tmp[n] = '\0';
     errno = 0;
     char *end;

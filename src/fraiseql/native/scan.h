@@ -16,9 +16,11 @@
 #endif
 
 #if defined(__GNUC__)
+#define FQ_INLINE static inline __attribute__((always_inline))
 #define FQ_LIKELY(x) __builtin_expect(!!(x), 1)
 #define FQ_UNLIKELY(x) __builtin_expect(!!(x), 0)
 #else
+#define FQ_INLINE static inline
 #define FQ_LIKELY(x) (x)
 #define FQ_UNLIKELY(x) (x)
 #endif
@@ -243,6 +245,17 @@ same_bytes(const char *a, const char *b, ptrdiff_t n)
 static inline void
 copy_short(char *dst, const char *src, ptrdiff_t n)
 {
+#ifdef FQ_SSE2
+    if (n > 16 && n <= 64) { /* 16-byte chunks, the last one overlapping: UUIDs, timestamps */
+        __m128i tail = _mm_loadu_si128((const __m128i *)(const void *)(src + n - 16));
+        for (ptrdiff_t i = 0; i < n - 16; i += 16) {
+            _mm_storeu_si128((__m128i *)(void *)(dst + i),
+                             _mm_loadu_si128((const __m128i *)(const void *)(src + i)));
+        }
+        _mm_storeu_si128((__m128i *)(void *)(dst + n - 16), tail);
+        return;
+    }
+#endif
     if (n >= 8 && n <= 16) {
         uint64_t head = load8(src);
         uint64_t tail = load8(src + n - 8);

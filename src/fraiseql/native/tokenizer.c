@@ -47,7 +47,7 @@ skip_ws(Parser *p)
 }
 
 /* A string from its opening quote (at p->pos): 0, or -1 (invalid, or a lone surrogate). */
-static inline int
+FQ_INLINE int
 parse_string(Parser *p, Token *t)
 {
     const unsigned char *s = p->s;
@@ -274,7 +274,12 @@ parse_container(Parser *p, int depth)
                 }
                 p->pos++;
             }
-            skip_ws(p);
+            /* PostgreSQL writes ": " and ", ": one space before a value is the common case */
+            if (p->pos + 1 < p->len && p->s[p->pos] == ' ' && p->s[p->pos + 1] > ' ') {
+                p->pos++;
+            } else {
+                skip_ws(p);
+            }
             /* a value at depth + 1: beyond MAX_DEPTH even a scalar makes Python decide */
             if (p->pos >= p->len || depth + 1 > MAX_DEPTH) {
                 return -1;
@@ -305,7 +310,11 @@ parse_container(Parser *p, int depth)
             c = p->s[p->pos];
             if (c == ',') {
                 p->pos++;
-                skip_ws(p);
+                if (p->pos + 1 < p->len && p->s[p->pos] == ' ' && p->s[p->pos + 1] > ' ') {
+                    p->pos++;
+                } else {
+                    skip_ws(p);
+                }
                 continue;
             }
             if (c == close) {
