@@ -13,6 +13,8 @@ from examples.blog.schema import MUTATIONS, QUERIES, TYPES, Author, Post, PostSt
 import fraiseql
 from fraiseql import Schema
 from fraiseql.execution.outcome import GraphQLRequest
+from fraiseql.execution.pruning import unselected_keys
+from fraiseql.execution.shapes import ABSTRACT, LIST, OBJECT, Shape
 from fraiseql.sql.select import document_column, select_list
 from fraiseql.types.scalars import UUID
 
@@ -170,6 +172,15 @@ def test_field_resolvers_are_never_pruned(schema: Schema) -> None:
 
 def test_custom_root_fields_read_nothing(schema: Schema) -> None:
     assert pruned(schema, "{ latest { id } }") == ()
+
+
+def test_abstract_values_are_never_pruned(schema: Schema) -> None:
+    """No auto root field returns an interface or a union today; the rule refuses them anyway."""
+    root = schema.model.queries["posts"]
+    abstract = Shape(LIST, False, item=Shape(ABSTRACT, False, type_name="Node"))
+    assert unselected_keys(root, abstract) == ()
+    assert unselected_keys(root, Shape(LIST, False, item=Shape(OBJECT, False, "Post"))) == POST_KEYS
+    assert unselected_keys(root, Shape(LIST, False, item=Shape(OBJECT, False, "User"))) == ()
 
 
 def test_mutation_read_back(schema: Schema) -> None:

@@ -32,15 +32,12 @@ def unselected_keys(root: RootFieldModel, shape: Shape) -> tuple[str, ...]:
     ``shape`` is the root field's selection, as the plan holds it.
     """
     target = root.target
-    if target is None or target.definition.kind != "object" or shape.has_resolvers:
+    if root.kind == "custom" or target is None or target.definition.kind != "object":
         return ()
-    if any(field.resolver is not None for field in target.fields.values()):
-        return ()
-    entities = _entity_shapes(root, shape)
-    if entities is None:
+    if shape.has_resolvers or any(field.resolver is not None for field in target.fields.values()):
         return ()
     selected: set[str] = set()
-    for entity in entities:
+    for entity in _entity_shapes(root, shape):
         if entity.kind != OBJECT or entity.type_name != target.name:
             return ()
         selected.update(field.source for field in entity.fields if not field.is_typename)
@@ -58,15 +55,12 @@ def is_composite(field: FieldModel) -> bool:
     )
 
 
-def _entity_shapes(root: RootFieldModel, shape: Shape) -> list[Shape] | None:
-    """Every selection of the target's documents under the root field's value.
+def _entity_shapes(root: RootFieldModel, shape: Shape) -> list[Shape]:
+    """Every selection of the target's documents under an auto root field's value.
 
     ``one``/``list``: the value itself; connections: each ``node`` of each ``edges``;
-    mutations: each selection of the payload's entity (of each item, for a batch). ``None``
-    when the root field reads no documents this way.
+    mutations: each selection of the payload's entity (of each item, for a batch).
     """
-    if root.kind in ("one", "list"):
-        return [_item(shape)]
     if root.kind == "connection":
         return [node for edges in _members(shape, "edges") for node in _members(edges, "node")]
     if root.kind == "mutation":
@@ -74,7 +68,7 @@ def _entity_shapes(root: RootFieldModel, shape: Shape) -> list[Shape] | None:
             return list(_members(shape, "entity"))
         items = _members(shape, "items")
         return [entity for item in items for entity in _members(item, "entity")]
-    return None
+    return [_item(shape)]
 
 
 def _item(shape: Shape) -> Shape:
