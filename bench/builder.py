@@ -10,11 +10,11 @@ title) and 1, 20 and 100 rows of ``tv_post``, in one run:
    ``orjson.loads`` of each row, the part of its work that is already C), ``concat_jsonb`` and
    ``concat_json`` (SQL-side projection: Python only joins the rows the projecting SQL returned)
    and ``c_pruned`` (the native core on documents SQL pruned to the selected top-level keys);
-2. database: client-side seconds per fetch of the executor's own statement (``plain``: the
-   ``data::text`` documents; ``plain_bytes``: the same documents as jsonb, decoded to ``bytes``),
-   of the pruning statements (``pruned``: ``data - ARRAY[unselected keys]``; ``picked``:
-   ``jsonb_build_object`` of the selected keys) and of the projecting statements
-   (``sql_jsonb``, ``sql_json``), plus the server-side execution time reported by
+2. database: client-side seconds per fetch of the whole documents (``plain``: the executor's
+   statement with pruning off, ``data::text``; ``plain_bytes``: the same documents as jsonb,
+   decoded to ``bytes``), of the pruning statements (``pruned``: ``data - ARRAY[unselected
+   keys]``; ``picked``: ``jsonb_build_object`` of the selected keys) and of the projecting
+   statements (``sql_jsonb``, ``sql_json``), plus the server-side execution time reported by
    ``EXPLAIN (ANALYZE, TIMING OFF)``;
 3. fetch_and_build: a fetch and a build back to back, which is what a request pays between the
    database and the response bytes.
@@ -139,7 +139,7 @@ async def measure_case(
     from fraiseql.native.c_builder import CResponseBuilder
 
     c_builder = CResponseBuilder(_native)
-    root = root_plan(schema, list_query(selection, rows))
+    root = root_plan(schema, list_query(selection, rows), prune=False)
     compiled = c_builder.compile(root.field)
     if compiled.native is None:
         raise SystemExit(f"{selection}: the C core does not cover this plan")

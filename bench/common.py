@@ -127,13 +127,17 @@ def blog_schema() -> Any:
     return Schema(types=TYPES, queries=QUERIES)
 
 
-def root_plan(schema: Any, query: str) -> Any:
-    """The plan of the (only) root field of ``query``, as the executor builds it."""
+def root_plan(schema: Any, query: str, *, prune: bool = True) -> Any:
+    """The plan of the (only) root field of ``query``, as the executor builds it.
+
+    ``prune=False``: a plan whose statement reads whole documents, as the executor did before
+    it removed unselected top-level keys in SQL (what ``bench.builder`` compares against).
+    """
     from fraiseql.execution.outcome import GraphQLRequest
 
     prepared = schema.prepare(GraphQLRequest(query))
     plan = prepared.plan(
-        schema.graphql_schema, schema.model.queries, schema.executor.serializers, {}
+        schema.graphql_schema, schema.model.queries, schema.executor.serializers, {}, prune=prune
     )
     (root,) = plan.roots
     return root

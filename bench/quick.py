@@ -42,7 +42,7 @@ async def measure(dsn: str, selection: str, rows: int) -> tuple[float, float, fl
     from fraiseql.native.c_builder import CResponseBuilder
 
     schema = blog_schema()
-    root = root_plan(schema, list_query(selection, rows))
+    root = root_plan(schema, list_query(selection, rows), prune=False)
     statement = await root_statement(schema, root)
     connection = await asyncpg.connect(dsn)
     try:

@@ -7,6 +7,7 @@ name are then read through the query path in one statement, so the selection is 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import asyncpg
@@ -27,8 +28,12 @@ async def run_batch_mutation(
     repository: QueryRepository,
     *,
     own_savepoint: bool,
+    drop: Sequence[str] = (),
 ) -> dict[str, Any]:
-    """The payload source of one batch mutation: its status and one result per item."""
+    """The payload source of one batch mutation: its status and one result per item.
+
+    The entities are read back without their top-level keys in ``drop``.
+    """
     target = root.target
     function = root.definition.sql_function
     assert target is not None and function is not None and len(arguments) == 1
@@ -50,18 +55,18 @@ async def run_batch_mutation(
         await scope.undo()  # already undone by the statement; the read below shows what stands
     else:
         await scope.keep()
-    return await _payload(outcome, root, repository)
+    return await _payload(outcome, root, repository, drop)
 
 
 async def _payload(
-    outcome: BatchOutcome, root: RootFieldModel, repository: QueryRepository
+    outcome: BatchOutcome, root: RootFieldModel, repository: QueryRepository, drop: Sequence[str]
 ) -> dict[str, Any]:
     target = root.target
     assert target is not None
     ids = [item.id for item in outcome.items if item.id is not None]
     entities: dict[str, Any] = {}
     if ids:
-        for row in await repository.fetch_rows(select_by_ids(target, ids)):
+        for row in await repository.fetch_rows(select_by_ids(target, ids, drop=drop)):
             entities[row[0]] = orjson.loads(row[1])
     failed = outcome.failed
     return {

@@ -66,6 +66,7 @@ class Executor:
         session_settings: SessionSettings | None = None,
         persisted: PersistedQueries | None = None,
         debug: bool = False,
+        prune_documents: bool = True,
     ) -> None:
         self.model = model
         self.schema = schema
@@ -80,6 +81,7 @@ class Executor:
         self.mutation_attempts = 3
         self.session_settings = session_settings
         self.persisted = persisted
+        self.prune_documents = prune_documents
 
     # -- prepare -------------------------------------------------------------------------------
 
@@ -159,7 +161,9 @@ class Executor:
         roots = self.model.mutations if is_mutation else self.model.queries
         if record is not None:
             record.phase_start("plan")
-        plan = prepared.plan(self.schema, roots, self.serializers, coerced.coerced)
+        plan = prepared.plan(
+            self.schema, roots, self.serializers, coerced.coerced, prune=self.prune_documents
+        )
         if record is not None:
             record.phase_end("plan")
         settings = None
@@ -301,7 +305,7 @@ class Executor:
             source: Any
             if model.kind == "mutation":
                 source = await run_mutation(
-                    model, arguments, repository, own_savepoint=own_savepoint
+                    model, arguments, repository, own_savepoint=own_savepoint, drop=root.pruned
                 )
             elif model.kind == "custom":
                 info = make_info(field, [root.key])

@@ -9,6 +9,7 @@ anything but ``success``/``noop`` or raises, and whenever a custom mutation reso
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import asyncpg
@@ -31,10 +32,17 @@ async def run_mutation(
     repository: QueryRepository,
     *,
     own_savepoint: bool,
+    drop: Sequence[str] = (),
 ) -> dict[str, Any]:
-    """The payload source of one auto mutation: status, message, id, entity, errors."""
+    """The payload source of one auto mutation: status, message, id, entity, errors.
+
+    The entity is read back without its top-level keys in ``drop`` (those the selection
+    leaves out, see ``RootPlan.pruned``).
+    """
     if root.batch is not None:
-        return await run_batch_mutation(root, arguments, repository, own_savepoint=own_savepoint)
+        return await run_batch_mutation(
+            root, arguments, repository, own_savepoint=own_savepoint, drop=drop
+        )
     target = root.target
     function = root.definition.sql_function
     assert target is not None and function is not None
@@ -63,7 +71,7 @@ async def run_mutation(
         await scope.keep()
     entity = None
     if outcome.id is not None:
-        text = await repository.fetch_value(select_one(target, "id", str(outcome.id)))
+        text = await repository.fetch_value(select_one(target, "id", str(outcome.id), drop=drop))
         entity = None if text is None else orjson.loads(text)
     return {
         "status": outcome.status,

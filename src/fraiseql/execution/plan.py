@@ -25,6 +25,7 @@ from graphql import (
 )
 
 from fraiseql.execution.outcome import PreparedOperation
+from fraiseql.execution.pruning import unselected_keys
 from fraiseql.execution.selection import collect_fields, directive_variables
 from fraiseql.execution.shapes import FieldPlan, Shape, ShapeBuilder
 from fraiseql.native import active_builder
@@ -36,7 +37,12 @@ _MAX_PLANS_PER_OPERATION = 64
 
 @dataclass(slots=True)
 class RootPlan:
-    """One root response key: the root field, its nodes and the shape of its value."""
+    """One root response key: the root field, its nodes and the shape of its value.
+
+    ``pruned`` names the top-level keys of the stored documents that the root field's statement
+    leaves in the database because the selection does not read them (empty: whole documents;
+    see ``execution/pruning.py``).
+    """
 
     key: str
     name: str
@@ -47,6 +53,7 @@ class RootPlan:
     field: FieldPlan | None = None
     compiled: Any = None
     guards: tuple[FieldPlan, ...] = ()
+    pruned: tuple[str, ...] = ()
     member_prefix: bytes = dataclass_field(init=False, default=b"")
 
     def __post_init__(self) -> None:
@@ -126,12 +133,17 @@ class PreparedDocumentOperation(PreparedOperation):
         roots: Mapping[str, RootFieldModel],
         serializers: Mapping[str, Callable[[Any], Any]],
         variables: Mapping[str, Any],
+        *,
+        prune: bool = True,
     ) -> OperationPlan:
-        """The plan for these variable values (built on first use)."""
-        key = tuple(variables.get(name) for name in self.directive_variables)
+        """The plan for these variable values (built on first use).
+
+        ``prune=False`` plans statements that always read whole documents.
+        """
+        key = (prune, *(variables.get(name) for name in self.directive_variables))
         plan = self.plans.get(key)
         if plan is None:
-            plan = self._build(schema, roots, serializers, variables)
+            plan = self._build(schema, roots, serializers, variables, prune)
             self.plans[key] = plan
             if len(self.plans) > _MAX_PLANS_PER_OPERATION:
                 self.plans.popitem(last=False)
@@ -143,6 +155,7 @@ class PreparedDocumentOperation(PreparedOperation):
         roots: Mapping[str, RootFieldModel],
         serializers: Mapping[str, Callable[[Any], Any]],
         variables: Mapping[str, Any],
+        prune: bool,
     ) -> OperationPlan:
         root_type = schema.get_root_type(OperationType(self.operation.operation))
         assert root_type is not None
@@ -185,6 +198,7 @@ class PreparedDocumentOperation(PreparedOperation):
                     field,
                     compile(field),
                     guarded_fields(field),
+                    unselected_keys(model, shape) if prune else (),
                 )
             )
         introspection = None

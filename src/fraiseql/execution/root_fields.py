@@ -53,7 +53,8 @@ async def fetch_auto(
     """What PostgreSQL returns for an auto root field, read with one SQL statement.
 
     ``one``: the document's JSON text or ``None``; ``list``: the JSON texts of the rows;
-    ``connection``: the connection as a dict whose edges hold the JSON text of their node.
+    ``connection``: the connection as a dict whose edges hold the JSON text of their node. The
+    documents lack the top-level keys the plan prunes (``RootPlan.pruned``).
     """
     target = root.target
     assert target is not None
@@ -62,9 +63,9 @@ async def fetch_auto(
         if (by_id is None) == (by_identifier is None):
             raise FraiseQLError(f"'{root.graphql_name}' needs exactly one of 'id' and 'identifier'")
         if by_id is not None:
-            statement = select_one(target, "id", str(by_id))
+            statement = select_one(target, "id", str(by_id), drop=plan.pruned)
         else:
-            statement = select_one(target, "identifier", str(by_identifier))
+            statement = select_one(target, "identifier", str(by_identifier), drop=plan.pruned)
         return await repository.fetch_value(statement)
     if root.kind == "list":
         limit = arguments.get("limit")
@@ -79,6 +80,7 @@ async def fetch_auto(
             order_by=arguments.get("order_by"),
             limit=root.max_page_size if limit is None else limit,
             offset=offset,
+            drop=plan.pruned,
         )
         return [row[0] for row in await repository.fetch_rows(statement)]
     return await _resolve_connection(schema, root, plan, arguments, repository)
@@ -112,6 +114,7 @@ async def _resolve_connection(
         with_total=_selected(plan.shape, "totalCount") is not None,
         with_previous=_page_info_selects(plan.shape, "hasPreviousPage"),
         with_next=_page_info_selects(plan.shape, "hasNextPage"),
+        drop=plan.pruned,
     )
     return read_page(statement, await repository.fetch_rows(statement), parse_nodes=False)
 

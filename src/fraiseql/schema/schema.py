@@ -40,7 +40,10 @@ class Schema:
     timeout in every request transaction (see :class:`SessionSettings`); ``persisted_queries``
     registers documents by hash and can restrict the API to them (allow-list mode).
     ``require_rls=True`` applies the startup RLS check of ``@type(require_rls=True)`` to the
-    source of every type.
+    source of every type. ``prune_documents=False`` makes every auto root field read whole
+    documents, instead of leaving in the database the top-level fields that a selection does
+    not read when one of them is an object or a list of objects and no kept one is a list of
+    objects (see ``docs/guides/queries.md``).
     """
 
     def __init__(
@@ -60,6 +63,7 @@ class Schema:
         production: bool = False,
         debug: bool = False,
         require_rls: bool = False,
+        prune_documents: bool = True,
     ) -> None:
         self.require_rls = require_rls
         self.model: SchemaModel = build_model(
@@ -87,6 +91,7 @@ class Schema:
             session_settings=session,
             persisted=persisted_queries,
             debug=debug and not production,
+            prune_documents=prune_documents,
         )
 
     def print_schema(self) -> str:

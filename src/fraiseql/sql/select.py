@@ -10,7 +10,7 @@ import orjson
 
 from fraiseql.schema.model import SchemaModel, TypeModel
 from fraiseql.sql.cursor import cursor_prefix, decode_cursor, encode_cursor, ordering_signature
-from fraiseql.sql.identifiers import Parameters, quote_identifier, quote_qualified
+from fraiseql.sql.identifiers import Parameters, quote_identifier, quote_literal, quote_qualified
 from fraiseql.sql.order import OrderKey, keyset_condition, order_by_clause, order_keys
 from fraiseql.sql.where import WhereCompiler, _and
 
@@ -51,6 +51,18 @@ def _source(model: TypeModel) -> tuple[str, str, dict[str, str]]:
     return table, data, columns
 
 
+def document_column(data: str, drop: Sequence[str] = ()) -> str:
+    """The select-list expression of a row's document: its JSON text, minus the keys in ``drop``.
+
+    ``drop`` holds top-level keys from schema metadata (see ``execution/pruning.py``), written as
+    quoted literals. This is the only place a statement says how the document is returned.
+    """
+    if not drop:
+        return f"{data}::text"
+    keys = ", ".join(quote_literal(key) for key in drop)
+    return f"({data} - ARRAY[{keys}]::text[])::text"
+
+
 def _tie_breaker(model: TypeModel) -> OrderKey | None:
     column = model.definition.id_column
     if column is None:
@@ -59,8 +71,8 @@ def _tie_breaker(model: TypeModel) -> OrderKey | None:
     return OrderKey(expression, "uuid", descending=False, nullable=False, label="@id")
 
 
-def select_one(model: TypeModel, by: str, value: str) -> Statement:
-    """The document whose ``id`` or ``identifier`` column equals ``value``."""
+def select_one(model: TypeModel, by: str, value: str, *, drop: Sequence[str] = ()) -> Statement:
+    """The document whose ``id`` or ``identifier`` column equals ``value``, without ``drop``."""
     table, data, _ = _source(model)
     column_name = model.definition.id_column if by == "id" else model.definition.identifier_column
     assert column_name is not None
@@ -69,17 +81,21 @@ def select_one(model: TypeModel, by: str, value: str) -> Statement:
     condition = (
         f"{ROW_ALIAS}.{quote_identifier(column_name)} = CAST({params.text(value)} AS {cast})"
     )
-    return Statement(f"SELECT {data}::text FROM {table} WHERE {condition} LIMIT 1", params.values)
+    return Statement(
+        f"SELECT {document_column(data, drop)} FROM {table} WHERE {condition} LIMIT 1",
+        params.values,
+    )
 
 
-def select_by_ids(model: TypeModel, ids: Sequence[Any]) -> Statement:
-    """The ``id`` (as text) and document of each row whose ``id`` is in ``ids``, one statement."""
+def select_by_ids(model: TypeModel, ids: Sequence[Any], *, drop: Sequence[str] = ()) -> Statement:
+    """The ``id`` (as text) and document, less ``drop``, of each row whose ``id`` is in ``ids``."""
     table, data, _ = _source(model)
     column = model.definition.id_column
     assert column is not None
     id_column = f"{ROW_ALIAS}.{quote_identifier(column)}"
     return Statement(
-        f"SELECT {id_column}::text, {data}::text FROM {table} WHERE {id_column} = ANY ($1::uuid[])",
+        f"SELECT {id_column}::text, {document_column(data, drop)} FROM {table} "
+        f"WHERE {id_column} = ANY ($1::uuid[])",
         [list(ids)],
     )
 
@@ -92,8 +108,13 @@ def select_list(
     order_by: Sequence[Mapping[str, Any]] | None,
     limit: int,
     offset: int,
+    drop: Sequence[str] = (),
 ) -> Statement:
-    """Documents matching ``where`` in ``order_by`` order, one page by limit and offset."""
+    """Documents matching ``where`` in ``order_by`` order, one page by limit and offset.
+
+    The documents come back without their top-level keys in ``drop``; the filter and the order
+    read the whole documents.
+    """
     table, data, columns = _source(model)
     params = Parameters()
     condition = WhereCompiler(schema, params).compile(model, where, data, columns)
@@ -101,7 +122,7 @@ def select_list(
     tie = _tie_breaker(model)
     if tie is not None:
         keys.append(tie)
-    sql = f"SELECT {data}::text FROM {table} WHERE {condition}"
+    sql = f"SELECT {document_column(data, drop)} FROM {table} WHERE {condition}"
     if keys:
         sql += f" ORDER BY {order_by_clause(keys)}"
     sql += f" LIMIT {params.add(limit)}::bigint"
@@ -123,12 +144,14 @@ def select_page(
     with_total: bool,
     with_previous: bool,
     with_next: bool,
+    drop: Sequence[str] = (),
 ) -> PageStatement:
     """One page of a connection (keyset pagination), with the extras that were selected.
 
     Rows come back as ``(data, key values)``, followed by ``total, has_previous, has_next`` when
     any of them is asked for (then a page with no rows is one row of nulls and the extras).
-    Exactly one of ``first``/``last`` must be set by the caller.
+    Exactly one of ``first``/``last`` must be set by the caller. The nodes come back without
+    their top-level keys in ``drop``; filters, order and cursors read the whole documents.
     """
     table, data, columns = _source(model)
     params = Parameters()
@@ -158,6 +181,7 @@ def select_page(
         outside_before = f"({before_condition}) IS NOT TRUE"
     reverse = first is None
     limit = (first if first is not None else last) or 0
+    document = document_column(data, drop)
     key_array = "ARRAY[" + ", ".join(f"({k.expression})::text" for k in keys) + "]::text[]"
     ordering = order_by_clause(keys, reverse=reverse)
     limit_placeholder = params.add(limit + 1)
@@ -165,7 +189,7 @@ def select_page(
     def page(numbered: bool) -> str:
         number = f", row_number() OVER (ORDER BY {ordering}) AS n" if numbered else ""
         return (
-            f"SELECT {data}::text AS d, {key_array} AS k{number} FROM {table} "
+            f"SELECT {document} AS d, {key_array} AS k{number} FROM {table} "
             f"WHERE {_and(window)} ORDER BY {ordering} LIMIT {limit_placeholder}::bigint"
         )
 

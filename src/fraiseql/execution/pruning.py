@@ -1,0 +1,95 @@
+"""Which top-level keys of the stored documents a root field can leave in the database.
+
+An auto root field reads one JSONB document per row, written for every selection at once. A
+small selection of a large document (``{ posts { id title } }`` of posts that embed their author
+and comments) makes PostgreSQL send, and the response builder parse, bytes nobody asked for.
+When the selection leaves out a composite field (an object or a list of objects, where a
+denormalized read model keeps most of its bytes) and keeps no list of objects, the statement
+removes every unselected field of the type with ``data - ARRAY[...]`` (see ``sql/select.py``).
+Otherwise it reads the whole document: removing a few scalars, or an object next to a kept list
+of objects, costs PostgreSQL more than it saves (``bench/pruning.py``; docs/benchmarks/NATIVE.md,
+"Pruning in the planner").
+
+Only the statement's select list changes; ``where``, ``orderBy`` and cursors read the whole
+column. Keys the type does not declare stay in the documents. Nothing is removed when Python
+code could read a key the selection does not name: a field resolver anywhere in the selection
+or declared on the type (resolvers see the whole document as ``self``), or a value whose
+concrete type is chosen at run time (interfaces, unions).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from fraiseql.execution.shapes import LIST, OBJECT, Shape
+from fraiseql.schema.model import FieldModel, RootFieldModel
+from fraiseql.schema.refs import UnionRef
+from fraiseql.types.definitions import TypeDefinition
+
+
+def unselected_keys(root: RootFieldModel, shape: Shape) -> tuple[str, ...]:
+    """The stored keys the statement of ``root`` may remove, in field order (empty: none).
+
+    ``shape`` is the root field's selection, as the plan holds it.
+    """
+    target = root.target
+    if root.kind == "custom" or target is None or target.definition.kind != "object":
+        return ()
+    if shape.has_resolvers or any(field.resolver is not None for field in target.fields.values()):
+        return ()
+    selected: set[str] = set()
+    for entity in _entity_shapes(root, shape):
+        if entity.kind != OBJECT or entity.type_name != target.name:
+            return ()
+        selected.update(field.source for field in entity.fields if not field.is_typename)
+    fields = target.fields.values()
+    unselected = [field for field in fields if field.python_name not in selected]
+    if not any(is_composite(field) for field in unselected):
+        return ()
+    if any(
+        field.type_ref.is_list and is_composite(field)
+        for field in fields
+        if field not in unselected
+    ):
+        return ()  # a list of objects is kept: it holds most of the bytes, pruning costs more
+    return tuple(field.python_name for field in unselected)
+
+
+def is_composite(field: FieldModel) -> bool:
+    """True for a field holding an object, or a list of objects (of any nesting)."""
+    named = field.type_ref.innermost()
+    return isinstance(named, UnionRef) or (
+        isinstance(named, TypeDefinition) and named.kind != "input"
+    )
+
+
+def _entity_shapes(root: RootFieldModel, shape: Shape) -> list[Shape]:
+    """Every selection of the target's documents under an auto root field's value.
+
+    ``one``/``list``: the value itself; connections: each ``node`` of each ``edges``;
+    mutations: each selection of the payload's entity (of each item, for a batch).
+    """
+    if root.kind == "connection":
+        return [node for edges in _members(shape, "edges") for node in _members(edges, "node")]
+    if root.kind == "mutation":
+        if root.batch is None:
+            return list(_members(shape, "entity"))
+        items = _members(shape, "items")
+        return [entity for item in items for entity in _members(item, "entity")]
+    return [_item(shape)]
+
+
+def _item(shape: Shape) -> Shape:
+    while shape.kind == LIST and shape.item is not None:
+        shape = shape.item
+    return shape
+
+
+def _members(shape: Shape, source: str) -> Iterator[Shape]:
+    """The shapes of the fields that read ``source`` on an object (under any alias)."""
+    shape = _item(shape)
+    if shape.kind != OBJECT:
+        return
+    for field in shape.fields:
+        if field.source == source and not field.is_typename and field.shape is not None:
+            yield field.shape
