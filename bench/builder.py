@@ -11,10 +11,11 @@ title) and 1, 20 and 100 rows of ``tv_post``, in one run:
    ``concat_json`` (SQL-side projection: Python only joins the rows the projecting SQL returned)
    and ``c_pruned`` (the native core on documents SQL pruned to the selected top-level keys);
 2. database: client-side seconds per fetch of the whole documents (``plain``: the executor's
-   statement with pruning off, ``data::text``; ``plain_bytes``: the same documents as jsonb,
-   decoded to ``bytes``), of the pruning statements (``pruned``: ``data - ARRAY[unselected
-   keys]``; ``picked``: ``jsonb_build_object`` of the selected keys) and of the projecting
-   statements (``sql_jsonb``, ``sql_json``), plus the server-side execution time reported by
+   statement with pruning off, as text: ``data::text``; ``plain_bytes``: the same documents as
+   the executor fetches them, ``textsend(data::text)``, as ``bytes``), of the pruning
+   statements (``pruned``: ``data - ARRAY[unselected keys]``; ``picked``:
+   ``jsonb_build_object`` of the selected keys) and of the projecting statements
+   (``sql_jsonb``, ``sql_json``), plus the server-side execution time reported by
    ``EXPLAIN (ANALYZE, TIMING OFF)``;
 3. fetch_and_build: a fetch and a build back to back, which is what a request pays between the
    database and the response bytes.
@@ -57,6 +58,7 @@ from bench.common import (
     root_plan,
     root_statement,
     spread,
+    text_statement,
     write_json,
 )
 from bench.sql_projection import concat_rows, projected_sql, pruned_sql
@@ -96,23 +98,6 @@ def ordered(value: Any) -> Any:
     return value
 
 
-def bytes_statement(plain_sql: str) -> str:
-    head = 'SELECT t."data"::text FROM '
-    assert plain_sql.startswith(head), plain_sql
-    return 'SELECT t."data" FROM ' + plain_sql[len(head) :]
-
-
-async def jsonb_as_bytes(connection: asyncpg.Connection) -> None:
-    """jsonb values arrive as their JSON text in ``bytes`` (binary format minus its version)."""
-    await connection.set_type_codec(
-        "jsonb",
-        schema="pg_catalog",
-        encoder=lambda value: b"\x01" + value,
-        decoder=lambda value: value[1:],
-        format="binary",
-    )
-
-
 def summarize(samples: dict[str, list[float]], reference: str) -> dict[str, Any]:
     """Medians (µs), noise, and each variant's time relative to ``reference`` (paired ratios).
 
@@ -143,7 +128,8 @@ async def measure_case(
     compiled = c_builder.compile(root.field)
     if compiled.native is None:
         raise SystemExit(f"{selection}: the C core does not cover this plan")
-    statement = await root_statement(schema, root)
+    executor_statement = await root_statement(schema, root)
+    statement = text_statement(executor_statement)
     stored_keys = [f.python_name for f in root.model.target.fields.values() if f.resolver is None]
     sql = {
         "plain": statement.sql,
@@ -154,7 +140,7 @@ async def measure_case(
     }
     params = statement.params
     prepared = {name: await connection.prepare(text) for name, text in sql.items()}
-    prepared["plain_bytes"] = await connection.prepare(bytes_statement(statement.sql))
+    prepared["plain_bytes"] = await connection.prepare(executor_statement.sql)
     fetched = {name: [r[0] for r in await p.fetch(*params)] for name, p in prepared.items()}
     plain = fetched["plain"]
     assert len(plain) == rows, (selection, rows, len(plain))
@@ -328,7 +314,6 @@ async def run(dsn: str, *, quick: bool = False) -> dict[str, Any]:
     # One connection for every variant: on a 2-core machine two connections' backends may be
     # scheduled differently, which alone changed round-trip times by tens of microseconds.
     connection = await asyncpg.connect(dsn)
-    await jsonb_as_bytes(connection)  # only the plain_bytes statement selects a jsonb column
     cases = []
     try:
         for selection in SELECTIONS:

@@ -153,6 +153,25 @@ async def root_statement(schema: Any, root: Any) -> Any:
     return repository.statement
 
 
+def text_statement(statement: Any) -> Any:
+    """``statement`` with its documents read as ``str`` (``data::text``) instead of ``bytes``.
+
+    The executor fetches documents as ``textsend(data::text)``; benchmarks that compare against
+    the text form (as the executor read them before) unwrap it here.
+    """
+    from fraiseql.sql.select import Statement
+
+    sql = statement.sql
+    start = sql.index("textsend(")
+    depth = 0
+    for end in range(start + len("textsend"), len(sql)):
+        depth += {"(": 1, ")": -1}.get(sql[end], 0)
+        if depth == 0:
+            break
+    unwrapped = sql[:start] + sql[start + len("textsend(") : end] + sql[end + 1 :]
+    return Statement(unwrapped, list(statement.params))
+
+
 # --- timing ------------------------------------------------------------------------------------
 
 

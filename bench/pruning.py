@@ -111,7 +111,7 @@ async def document_bytes(dsn: str, query: str) -> dict[str, int]:
         for name, prune in (("pruned", True), ("whole", False)):
             statement = await root_statement(schema, root_plan(schema, query, prune=prune))
             rows = await connection.fetch(statement.sql, *statement.params)
-            sizes[name] = sum(len(row[0].encode()) for row in rows)
+            sizes[name] = sum(len(row[0]) for row in rows)  # bytes: textsend(...)
         return sizes
     finally:
         await connection.close()

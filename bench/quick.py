@@ -3,7 +3,8 @@
     FRAISEQL_BENCH_MIN_RATIO=3.0 python -m bench.quick
 
 Seeds a small example database (see ``bench.common``), renders 100 rows of ``tv_post`` with the
-nested selection through both builders (interleaved rounds, fresh row strings, medians) and
+nested selection through both builders (interleaved rounds, fresh copies of the rows as the
+executor fetches them, as bytes; medians) and
 prints the ratio Python time / C time. Exits 1 when the ratio is below
 ``FRAISEQL_BENCH_MIN_RATIO`` (default 3.0), 2 when it cannot run (no PostgreSQL, no C core).
 """
@@ -55,8 +56,9 @@ async def measure(dsn: str, selection: str, rows: int) -> tuple[float, float, fl
     if compiled.native is None or _native.render_rows(compiled.native, texts) != expected:
         raise SystemExit(2)
 
-    def fresh(number: int) -> list[list[str]]:
-        return [[t.encode().decode() for t in texts] for _ in range(number)]
+    def fresh(number: int) -> list[list[bytes]]:
+        """New copies of the rows, as the executor fetches them (``bytes``)."""
+        return [[bytes(bytearray(t)) for t in texts] for _ in range(number)]
 
     variants = {
         "python": Variant(lambda r: PYTHON_BUILDER.render_rows(root.field, r), fresh),

@@ -142,7 +142,7 @@ def builder_tables(builder: dict[str, Any]) -> str:
                 "selection",
                 "rows",
                 "plain (data::text)",
-                "plain as bytes",
+                "plain, textsend (bytes)",
                 "pruned",
                 "picked",
                 "SQL jsonb",

@@ -224,6 +224,7 @@ def test_plans_are_cached_per_prune_value(schema: Schema) -> None:
 def test_statement_removes_keys_in_the_select_list_only(schema: Schema) -> None:
     """``where`` and ``orderBy`` keep reading the whole column; keys are quoted literals."""
     assert document_column('t."data"') == 't."data"::text'
+    assert document_column('t."data"', as_bytes=True) == 'textsend(t."data"::text)'
     assert document_column('t."data"', ["o'k", "b"]) == (
         "(t.\"data\" - ARRAY['o''k', 'b']::text[])::text"
     )

@@ -66,7 +66,9 @@ async def _payload(
     ids = [item.id for item in outcome.items if item.id is not None]
     entities: dict[str, Any] = {}
     if ids:
-        for row in await repository.fetch_rows(select_by_ids(target, ids, drop=drop)):
+        for row in await repository.fetch_rows(
+            select_by_ids(target, ids, drop=drop, as_bytes=True)
+        ):
             entities[row[0]] = orjson.loads(row[1])
     failed = outcome.failed
     return {

@@ -71,7 +71,9 @@ async def run_mutation(
         await scope.keep()
     entity = None
     if outcome.id is not None:
-        text = await repository.fetch_value(select_one(target, "id", str(outcome.id), drop=drop))
+        text = await repository.fetch_value(
+            select_one(target, "id", str(outcome.id), drop=drop, as_bytes=True)
+        )
         entity = None if text is None else orjson.loads(text)
     return {
         "status": outcome.status,

@@ -63,9 +63,11 @@ async def fetch_auto(
         if (by_id is None) == (by_identifier is None):
             raise FraiseQLError(f"'{root.graphql_name}' needs exactly one of 'id' and 'identifier'")
         if by_id is not None:
-            statement = select_one(target, "id", str(by_id), drop=plan.pruned)
+            statement = select_one(target, "id", str(by_id), drop=plan.pruned, as_bytes=True)
         else:
-            statement = select_one(target, "identifier", str(by_identifier), drop=plan.pruned)
+            statement = select_one(
+                target, "identifier", str(by_identifier), drop=plan.pruned, as_bytes=True
+            )
         return await repository.fetch_value(statement)
     if root.kind == "list":
         limit = arguments.get("limit")
@@ -81,6 +83,7 @@ async def fetch_auto(
             limit=root.max_page_size if limit is None else limit,
             offset=offset,
             drop=plan.pruned,
+            as_bytes=True,
         )
         return [row[0] for row in await repository.fetch_rows(statement)]
     return await _resolve_connection(schema, root, plan, arguments, repository)
@@ -115,6 +118,7 @@ async def _resolve_connection(
         with_previous=_page_info_selects(plan.shape, "hasPreviousPage"),
         with_next=_page_info_selects(plan.shape, "hasNextPage"),
         drop=plan.pruned,
+        as_bytes=True,
     )
     return read_page(statement, await repository.fetch_rows(statement), parse_nodes=False)
 

@@ -45,11 +45,11 @@ class ResponseBuilder(Protocol):
         """A plan object for one root field, built once per document and operation."""
         ...
 
-    def render_one(self, plan: Any, text: str | None) -> Rendered:
+    def render_one(self, plan: Any, text: str | bytes | None) -> Rendered:
         """The value of a root field whose source is one document (or null)."""
         ...
 
-    def render_rows(self, plan: Any, rows: Sequence[str]) -> Rendered:
+    def render_rows(self, plan: Any, rows: Sequence[str | bytes]) -> Rendered:
         """The value of a list root field whose items are the documents of ``rows``."""
         ...
 
@@ -87,11 +87,11 @@ class PythonResponseBuilder:
         """The root field plan itself: Python needs no other form."""
         return root
 
-    def render_one(self, plan: FieldPlan, text: str | None) -> Rendered:
+    def render_one(self, plan: FieldPlan, text: str | bytes | None) -> Rendered:
         """Complete one document."""
         return self.render_value(plan, None if text is None else orjson.loads(text))
 
-    def render_rows(self, plan: FieldPlan, rows: Sequence[str]) -> Rendered:
+    def render_rows(self, plan: FieldPlan, rows: Sequence[str | bytes]) -> Rendered:
         """Complete a list of documents."""
         loads = orjson.loads
         return self.render_value(plan, [loads(row) for row in rows])

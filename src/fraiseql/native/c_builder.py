@@ -122,7 +122,7 @@ class CResponseBuilder:
         assert root.shape is not None
         return CompiledRoot(root, self._plan(root.shape))
 
-    def render_one(self, plan: CompiledRoot, text: str | None) -> Rendered:
+    def render_one(self, plan: CompiledRoot, text: str | bytes | None) -> Rendered:
         """One document: C when it can, else Python on the same text."""
         if plan.native is not None:
             value = self.module.render_one(plan.native, text)
@@ -130,7 +130,7 @@ class CResponseBuilder:
                 return Rendered(value)
         return PYTHON_BUILDER.render_one(plan.root, text)
 
-    def render_rows(self, plan: CompiledRoot, rows: Sequence[str]) -> Rendered:
+    def render_rows(self, plan: CompiledRoot, rows: Sequence[str | bytes]) -> Rendered:
         """A list of documents: C when it can, else Python on the same rows."""
         if plan.native is not None:
             value = self.module.render_rows(plan.native, rows)

@@ -51,16 +51,21 @@ def _source(model: TypeModel) -> tuple[str, str, dict[str, str]]:
     return table, data, columns
 
 
-def document_column(data: str, drop: Sequence[str] = ()) -> str:
+def document_column(data: str, drop: Sequence[str] = (), *, as_bytes: bool = False) -> str:
     """The select-list expression of a row's document: its JSON text, minus the keys in ``drop``.
 
     ``drop`` holds top-level keys from schema metadata (see ``execution/pruning.py``), written as
-    quoted literals. This is the only place a statement says how the document is returned.
+    quoted literals. With ``as_bytes`` the text comes back as ``bytes`` (``textsend`` gives the
+    text in the client encoding, UTF-8 for asyncpg), which the response builders read without
+    the driver decoding it into a ``str`` first (``bench/bytes_feed.py``). This is the only place
+    a statement says how the document is returned.
     """
-    if not drop:
-        return f"{data}::text"
-    keys = ", ".join(quote_literal(key) for key in drop)
-    return f"({data} - ARRAY[{keys}]::text[])::text"
+    if drop:
+        keys = ", ".join(quote_literal(key) for key in drop)
+        text = f"({data} - ARRAY[{keys}]::text[])::text"
+    else:
+        text = f"{data}::text"
+    return f"textsend({text})" if as_bytes else text
 
 
 def _tie_breaker(model: TypeModel) -> OrderKey | None:
@@ -71,7 +76,9 @@ def _tie_breaker(model: TypeModel) -> OrderKey | None:
     return OrderKey(expression, "uuid", descending=False, nullable=False, label="@id")
 
 
-def select_one(model: TypeModel, by: str, value: str, *, drop: Sequence[str] = ()) -> Statement:
+def select_one(
+    model: TypeModel, by: str, value: str, *, drop: Sequence[str] = (), as_bytes: bool = False
+) -> Statement:
     """The document whose ``id`` or ``identifier`` column equals ``value``, without ``drop``."""
     table, data, _ = _source(model)
     column_name = model.definition.id_column if by == "id" else model.definition.identifier_column
@@ -81,20 +88,20 @@ def select_one(model: TypeModel, by: str, value: str, *, drop: Sequence[str] = (
     condition = (
         f"{ROW_ALIAS}.{quote_identifier(column_name)} = CAST({params.text(value)} AS {cast})"
     )
-    return Statement(
-        f"SELECT {document_column(data, drop)} FROM {table} WHERE {condition} LIMIT 1",
-        params.values,
-    )
+    document = document_column(data, drop, as_bytes=as_bytes)
+    return Statement(f"SELECT {document} FROM {table} WHERE {condition} LIMIT 1", params.values)
 
 
-def select_by_ids(model: TypeModel, ids: Sequence[Any], *, drop: Sequence[str] = ()) -> Statement:
+def select_by_ids(
+    model: TypeModel, ids: Sequence[Any], *, drop: Sequence[str] = (), as_bytes: bool = False
+) -> Statement:
     """The ``id`` (as text) and document, less ``drop``, of each row whose ``id`` is in ``ids``."""
     table, data, _ = _source(model)
     column = model.definition.id_column
     assert column is not None
     id_column = f"{ROW_ALIAS}.{quote_identifier(column)}"
     return Statement(
-        f"SELECT {id_column}::text, {document_column(data, drop)} FROM {table} "
+        f"SELECT {id_column}::text, {document_column(data, drop, as_bytes=as_bytes)} FROM {table} "
         f"WHERE {id_column} = ANY ($1::uuid[])",
         [list(ids)],
     )
@@ -109,6 +116,7 @@ def select_list(
     limit: int,
     offset: int,
     drop: Sequence[str] = (),
+    as_bytes: bool = False,
 ) -> Statement:
     """Documents matching ``where`` in ``order_by`` order, one page by limit and offset.
 
@@ -122,7 +130,7 @@ def select_list(
     tie = _tie_breaker(model)
     if tie is not None:
         keys.append(tie)
-    sql = f"SELECT {document_column(data, drop)} FROM {table} WHERE {condition}"
+    sql = f"SELECT {document_column(data, drop, as_bytes=as_bytes)} FROM {table} WHERE {condition}"
     if keys:
         sql += f" ORDER BY {order_by_clause(keys)}"
     sql += f" LIMIT {params.add(limit)}::bigint"
@@ -145,6 +153,7 @@ def select_page(
     with_previous: bool,
     with_next: bool,
     drop: Sequence[str] = (),
+    as_bytes: bool = False,
 ) -> PageStatement:
     """One page of a connection (keyset pagination), with the extras that were selected.
 
@@ -181,7 +190,7 @@ def select_page(
         outside_before = f"({before_condition}) IS NOT TRUE"
     reverse = first is None
     limit = (first if first is not None else last) or 0
-    document = document_column(data, drop)
+    document = document_column(data, drop, as_bytes=as_bytes)
     key_array = "ARRAY[" + ", ".join(f"({k.expression})::text" for k in keys) + "]::text[]"
     ordering = order_by_clause(keys, reverse=reverse)
     limit_placeholder = params.add(limit + 1)
