@@ -48,10 +48,8 @@ CONNECTION_QUERY = (
 )
 
 
-class CNodesOnly:
-    """The active builder, except that only the nodes go through the C core, each on its own,
-    inside an envelope written in Python with cursors made in Python (as before the C core
-    wrote whole edges)."""
+class _Wrapped:
+    """The active builder, with ``render_connection`` replaced by the subclass."""
 
     def __init__(self, builder: Any) -> None:
         self.builder = builder
@@ -59,6 +57,11 @@ class CNodesOnly:
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.builder, name)
+
+
+class CNodesOnly(_Wrapped):
+    """Only the nodes go through the C core, each on its own, inside an envelope written in
+    Python with cursors made in Python (as before the C core wrote whole edges)."""
 
     def render_connection(self, plan: Any, page: Mapping[str, Any]) -> Rendered:
         """Turn the edges into dicts with Python cursors, then render as usual."""
@@ -68,15 +71,8 @@ class CNodesOnly:
         return self.builder.render_connection(plan, page)  # type: ignore[no-any-return]
 
 
-class PythonConnections:
-    """The active builder, except that connection pages take the Python builder (as before)."""
-
-    def __init__(self, builder: Any) -> None:
-        self.builder = builder
-        self.name = builder.name
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self.builder, name)
+class PythonConnections(_Wrapped):
+    """Connection pages take the Python builder (as before the C core rendered nodes)."""
 
     def render_connection(self, plan: Any, page: Mapping[str, Any]) -> Rendered:
         """Parse every node and complete the page with the projector."""
