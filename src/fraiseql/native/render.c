@@ -623,6 +623,20 @@ find_members(const Render *r, const Node *node, ptrdiff_t object, ptrdiff_t *slo
     return 0;
 }
 
+/* Whether write_leaf would copy this token as it is: an unescaped string of a String, ID or
+ * (canonical) UUID leaf. */
+static inline int
+is_plain_text_leaf(const Render *r, const Node *node, const Token *t)
+{
+    if (node->kind != N_LEAF || t->type != T_STRING || (t->flags & F_ESCAPED)) {
+        return 0;
+    }
+    if (node->leaf == L_STRING || node->leaf == L_ID) {
+        return 1;
+    }
+    return node->leaf == L_UUID && is_canonical_uuid(r->parser.s + t->start, t->end - t->start);
+}
+
 static int
 write_object(Render *r, const Node *node, ptrdiff_t index, int depth)
 {
@@ -672,6 +686,18 @@ write_object(Render *r, const Node *node, ptrdiff_t index, int depth)
                 return RS_GIVEUP;
             }
             status = buf_write(out, "null", 4) < 0 ? RS_NOMEM : RS_OK;
+        } else if (is_plain_text_leaf(r, field->node, &r->parser.tokens[value])) {
+            /* most values: a string written as it is, without the calls of write_node */
+            const Token *v = &r->parser.tokens[value];
+            ptrdiff_t n = v->end - v->start;
+            if (buf_reserve(out, n + 2) < 0) {
+                return RS_NOMEM;
+            }
+            out->data[out->len] = '"';
+            copy_short(out->data + out->len + 1, (const char *)r->parser.s + v->start, n);
+            out->data[out->len + 1 + n] = '"';
+            out->len += n + 2;
+            continue;
         } else {
             status = write_node(r, field->node, value, depth + 1);
         }

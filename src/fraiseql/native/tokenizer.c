@@ -217,7 +217,7 @@ expect_word(Parser *p, Token *t, uint8_t type, const char *word, ptrdiff_t n)
 }
 
 /* A value other than an object or array, starting with byte c at p->pos: 0 or -1. */
-static inline int
+FQ_INLINE int
 parse_scalar(Parser *p, Token *t, unsigned char c)
 {
     switch (c) {
