@@ -42,16 +42,14 @@ def unselected_keys(root: RootFieldModel, shape: Shape) -> tuple[str, ...]:
         if entity.kind != OBJECT or entity.type_name != target.name:
             return ()
         selected.update(field.source for field in entity.fields if not field.is_typename)
-    fields = target.fields.values()
-    unselected = [field for field in fields if field.python_name not in selected]
+    unselected = []
+    for field in target.fields.values():
+        if field.python_name not in selected:
+            unselected.append(field)
+        elif field.type_ref.is_list and is_composite(field):
+            return ()  # a kept list of objects holds most of the bytes: pruning costs more
     if not any(is_composite(field) for field in unselected):
         return ()
-    if any(
-        field.type_ref.is_list and is_composite(field)
-        for field in fields
-        if field not in unselected
-    ):
-        return ()  # a list of objects is kept: it holds most of the bytes, pruning costs more
     return tuple(field.python_name for field in unselected)
 
 

@@ -623,33 +623,72 @@ write_cursor(Buffer *out, Buffer *payload, PyObject *prefix, PyObject *values)
     return RS_OK;
 }
 
-/* One edge: the selected fields of `fields` in order, for node text `text` and key `values`. */
-static int
-write_edge(Render *r, Buffer *payload, PyObject *fields, PyObject *prefix, PyObject *text,
-           PyObject *values)
+/* One selected field of an edge, read once per render_edges call. */
+typedef struct {
+    const char *key; /* '"responseKey":' */
+    Py_ssize_t key_len;
+    long kind;
+    PyObject *extra; /* EDGE_TYPENAME: the JSON literal (bytes); EDGE_NODE: the Plan */
+} EdgeField;
+
+#define MAX_EDGE_FIELDS 64
+
+/*
+ * Read `fields`, a tuple of (bytes, kind, extra) triples, into `out`: their number, or -1 when
+ * render_edges cannot write them.
+ */
+static Py_ssize_t
+read_edge_fields(PyObject *fields, EdgeField *out)
 {
-    Py_ssize_t nfields = PyTuple_GET_SIZE(fields);
+    if (!PyTuple_CheckExact(fields) || PyTuple_GET_SIZE(fields) > MAX_EDGE_FIELDS) {
+        return -1;
+    }
+    for (Py_ssize_t f = 0; f < PyTuple_GET_SIZE(fields); f++) {
+        PyObject *field = PyTuple_GET_ITEM(fields, f);
+        if (!PyTuple_CheckExact(field) || PyTuple_GET_SIZE(field) != 3 ||
+            !PyBytes_CheckExact(PyTuple_GET_ITEM(field, 0)) ||
+            !PyLong_CheckExact(PyTuple_GET_ITEM(field, 1))) {
+            return -1;
+        }
+        long kind = PyLong_AsLong(PyTuple_GET_ITEM(field, 1));
+        PyObject *extra = PyTuple_GET_ITEM(field, 2);
+        if (!((kind == EDGE_TYPENAME && PyBytes_CheckExact(extra)) || kind == EDGE_CURSOR ||
+              (kind == EDGE_NODE && PyObject_TypeCheck(extra, &PlanType)))) {
+            PyErr_Clear(); /* an int beyond a C long */
+            return -1;
+        }
+        out[f].key = PyBytes_AS_STRING(PyTuple_GET_ITEM(field, 0));
+        out[f].key_len = PyBytes_GET_SIZE(PyTuple_GET_ITEM(field, 0));
+        out[f].kind = kind;
+        out[f].extra = extra;
+    }
+    return PyTuple_GET_SIZE(fields);
+}
+
+/* One edge: the selected fields in order, for node text `text` and key `values`. */
+static int
+write_edge(Render *r, Buffer *payload, const EdgeField *fields, Py_ssize_t nfields,
+           PyObject *prefix, PyObject *text, PyObject *values)
+{
     if (fq_buf_write(&r->out, "{", 1) < 0) {
         return RS_NOMEM;
     }
     for (Py_ssize_t f = 0; f < nfields; f++) {
-        PyObject *field = PyTuple_GET_ITEM(fields, f);
-        PyObject *key = PyTuple_GET_ITEM(field, 0);
-        long kind = PyLong_AsLong(PyTuple_GET_ITEM(field, 1));
-        PyObject *extra = PyTuple_GET_ITEM(field, 2);
+        const EdgeField *field = &fields[f];
         if ((f > 0 && fq_buf_write(&r->out, ",", 1) < 0) ||
-            fq_buf_write(&r->out, PyBytes_AS_STRING(key), PyBytes_GET_SIZE(key)) < 0) {
+            fq_buf_write(&r->out, field->key, field->key_len) < 0) {
             return RS_NOMEM;
         }
         int status;
-        if (kind == EDGE_TYPENAME) {
-            status = fq_buf_write(&r->out, PyBytes_AS_STRING(extra), PyBytes_GET_SIZE(extra)) < 0
+        if (field->kind == EDGE_TYPENAME) {
+            status = fq_buf_write(&r->out, PyBytes_AS_STRING(field->extra),
+                                  PyBytes_GET_SIZE(field->extra)) < 0
                          ? RS_NOMEM
                          : RS_OK;
-        } else if (kind == EDGE_CURSOR) {
+        } else if (field->kind == EDGE_CURSOR) {
             status = write_cursor(&r->out, payload, prefix, values);
         } else {
-            status = render_text(r, ((PlanObject *)extra)->root, text);
+            status = render_text(r, ((PlanObject *)field->extra)->root, text);
         }
         if (status != RS_OK) {
             return status;
@@ -658,42 +697,18 @@ write_edge(Render *r, Buffer *payload, PyObject *fields, PyObject *prefix, PyObj
     return fq_buf_write(&r->out, "}", 1) < 0 ? RS_NOMEM : RS_OK;
 }
 
-/* Whether `fields` is a tuple of (bytes, kind, extra) triples render_edges can write. */
-static int
-edge_fields_valid(PyObject *fields)
-{
-    if (!PyTuple_CheckExact(fields)) {
-        return 0;
-    }
-    for (Py_ssize_t f = 0; f < PyTuple_GET_SIZE(fields); f++) {
-        PyObject *field = PyTuple_GET_ITEM(fields, f);
-        if (!PyTuple_CheckExact(field) || PyTuple_GET_SIZE(field) != 3 ||
-            !PyBytes_CheckExact(PyTuple_GET_ITEM(field, 0)) ||
-            !PyLong_CheckExact(PyTuple_GET_ITEM(field, 1))) {
-            return 0;
-        }
-        long kind = PyLong_AsLong(PyTuple_GET_ITEM(field, 1));
-        PyObject *extra = PyTuple_GET_ITEM(field, 2);
-        if (!((kind == EDGE_TYPENAME && PyBytes_CheckExact(extra)) || kind == EDGE_CURSOR ||
-              (kind == EDGE_NODE && PyObject_TypeCheck(extra, &PlanType)))) {
-            return 0;
-        }
-    }
-    return 1;
-}
-
 static PyObject *
 render_edges(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
 {
     (void)module;
-    if (nargs != 4 || !edge_fields_valid(args[0]) || !PyList_CheckExact(args[1]) ||
-        !PyList_CheckExact(args[2]) || !PyBytes_CheckExact(args[3]) ||
-        PyList_GET_SIZE(args[1]) != PyList_GET_SIZE(args[2])) {
+    EdgeField fields[MAX_EDGE_FIELDS];
+    Py_ssize_t nfields = nargs == 4 ? read_edge_fields(args[0], fields) : -1;
+    if (nfields < 0 || !PyList_CheckExact(args[1]) || !PyList_CheckExact(args[2]) ||
+        !PyBytes_CheckExact(args[3]) || PyList_GET_SIZE(args[1]) != PyList_GET_SIZE(args[2])) {
         PyErr_SetString(PyExc_TypeError,
                         "render_edges(fields: tuple, texts: list, keys: list, prefix: bytes)");
         return NULL;
     }
-    PyObject *fields = args[0];
     PyObject *texts = args[1];
     PyObject *keys = args[2];
     Py_ssize_t n = PyList_GET_SIZE(texts);
@@ -706,7 +721,7 @@ render_edges(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
             status = RS_NOMEM;
             break;
         }
-        status = write_edge(&r, &payload, fields, args[3], PyList_GET_ITEM(texts, i),
+        status = write_edge(&r, &payload, fields, nfields, args[3], PyList_GET_ITEM(texts, i),
                             PyList_GET_ITEM(keys, i));
     }
     if (status == RS_OK && fq_buf_write(&r.out, "]", 1) < 0) {

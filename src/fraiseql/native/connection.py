@@ -104,8 +104,14 @@ def _connection_member(
 _EDGE_TYPENAME, _EDGE_CURSOR, _EDGE_NODE = 0, 1, 2
 
 
+# The most selected fields of an edge render_edges takes (MAX_EDGE_FIELDS in _native.c).
+_MAX_EDGE_FIELDS = 64
+
+
 def _edge_fields(shape: Shape, compile_node: CompileNode) -> tuple[Any, ...] | None:
     """The edge selection as ``render_edges`` takes it, or ``None`` when it cannot write it."""
+    if len(shape.fields) > _MAX_EDGE_FIELDS:
+        return None
     fields: list[tuple[bytes, int, Any]] = []
     for field in shape.fields:
         prefix = orjson.dumps(field.key) + b":"

@@ -105,21 +105,29 @@ fq_write_json_string(Buffer *b, const char *text, ptrdiff_t n)
 }
 
 /* Write a string token as orjson.dumps(orjson.loads(token)) would: canonical escapes. */
+/* An unescaped string token (valid UTF-8 already) written as it is, between quotes. */
+static inline int
+write_plain_string(Render *r, const Token *t)
+{
+    Buffer *b = &r->out;
+    ptrdiff_t n = t->end - t->start;
+    if (n > PTRDIFF_MAX - 2 || buf_reserve(b, n + 2) < 0) {
+        return RS_NOMEM;
+    }
+    b->data[b->len] = '"';
+    copy_short(b->data + b->len + 1, (const char *)r->parser.s + t->start, n);
+    b->data[b->len + 1 + n] = '"';
+    b->len += n + 2;
+    return RS_OK;
+}
+
 static int
 write_string(Render *r, const Token *t)
 {
     const unsigned char *s = r->parser.s;
     Buffer *b = &r->out;
-    if (!(t->flags & F_ESCAPED)) { /* valid UTF-8 without escapes: written as it is */
-        ptrdiff_t n = t->end - t->start;
-        if (n > PTRDIFF_MAX - 2 || buf_reserve(b, n + 2) < 0) {
-            return RS_NOMEM;
-        }
-        b->data[b->len] = '"';
-        copy_short(b->data + b->len + 1, (const char *)s + t->start, n);
-        b->data[b->len + 1 + n] = '"';
-        b->len += n + 2;
-        return RS_OK;
+    if (!(t->flags & F_ESCAPED)) {
+        return write_plain_string(r, t);
     }
     if (buf_char(b, '"') < 0) {
         return RS_NOMEM;
@@ -688,16 +696,7 @@ write_object(Render *r, const Node *node, ptrdiff_t index, int depth)
             status = buf_write(out, "null", 4) < 0 ? RS_NOMEM : RS_OK;
         } else if (is_plain_text_leaf(r, field->node, &r->parser.tokens[value])) {
             /* most values: a string written as it is, without the calls of write_node */
-            const Token *v = &r->parser.tokens[value];
-            ptrdiff_t n = v->end - v->start;
-            if (buf_reserve(out, n + 2) < 0) {
-                return RS_NOMEM;
-            }
-            out->data[out->len] = '"';
-            copy_short(out->data + out->len + 1, (const char *)r->parser.s + v->start, n);
-            out->data[out->len + 1 + n] = '"';
-            out->len += n + 2;
-            continue;
+            status = write_plain_string(r, &r->parser.tokens[value]);
         } else {
             status = write_node(r, field->node, value, depth + 1);
         }
