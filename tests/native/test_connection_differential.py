@@ -316,3 +316,68 @@ def test_edge_rows_are_written_whole_by_the_c_core(monkeypatch: pytest.MonkeyPat
     )
     assert compiled.envelope(source) is not None
     assert calls == []
+
+
+@pytest.mark.parametrize(
+    "arguments",
+    [
+        (),
+        ((), [], []),
+        ("fields", [], [], b""),
+        (((b'"c":', 1, None),), ["{}"], [], b""),  # texts and keys of different lengths
+        (((b'"c":', 1, None),), ("{}",), [["k"]], b""),  # a tuple instead of a list
+        (((b'"c":', 1, None),), ["{}"], [["k"]], "prefix"),
+        (((b'"c":', 9, None),), [], [], b""),  # unknown kind
+        (((b'"c":', 2**70, None),), [], [], b""),  # a kind beyond a C long
+        (((b'"c":', 0, "not bytes"),), [], [], b""),
+        (((b'"c":', 2, object()),), [], [], b""),  # a node that is not a Plan
+        (((b'"c":', 1),), [], [], b""),
+        (tuple((b'"c":', 1, None) for _ in range(65)), [], [], b""),
+    ],
+)
+def test_render_edges_rejects_malformed_arguments(arguments: tuple[Any, ...]) -> None:
+    from fraiseql import _native
+
+    with pytest.raises(TypeError):
+        _native.render_edges(*arguments)
+
+
+@pytest.mark.parametrize(
+    "key",
+    [
+        "not a list",
+        [1],  # a value that is neither text nor null
+        ["\ud800"],  # a lone surrogate: no UTF-8 form, Python reports it
+        [b"bytes"],
+    ],
+)
+def test_render_edges_leaves_unusual_keys_to_python(key: Any) -> None:
+    from fraiseql import _native
+
+    fields = ((b'"c":', 1, None),)
+    assert _native.render_edges(fields, ["{}"], [key], b'["1","s",[') is None
+    assert _native.render_edges(fields, ["{}"], [["ok", None, '\\n"']], b'["1","s",[') is not None
+
+
+def test_render_edges_leaves_unusual_nodes_to_python() -> None:
+    from fraiseql import _native
+
+    plan = _native.compile_plan(
+        (
+            1,
+            False,
+            0,
+            b'"T"',
+            ((b'"id":', b"id", False, (0, False, 0, None, None, None, None)),),
+            None,
+            None,
+        )
+    )
+    fields = ((b'"n":', 2, plan),)
+    for text in [None, 7, "{", '{"id": 1}', "[" * 10_000, "\ud800"]:
+        assert _native.render_edges(fields, [text], [[]], b"") is None
+    huge = '{"id": "' + "x" * 1_000_000 + '"}'
+    assert (
+        _native.render_edges(fields, [huge], [[]], b"")
+        == b'[{"n":{"id":"' + b"x" * 1_000_000 + b'"}}]'
+    )
