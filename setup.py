@@ -18,8 +18,8 @@ setup(
     ext_modules=[
         Extension(
             "fraiseql._native",
-            sources=[f"{NATIVE}/{name}.c" for name in ("_native", "plan", "tokenizer", "render")],
-            depends=[f"{NATIVE}/{name}.h" for name in ("core", "internal", "scan")],
+            sources=[f"{NATIVE}/{name}.c" for name in ("_native", "plan", "tokenizer", "render", "values")],
+            depends=[f"{NATIVE}/{name}.h" for name in ("core", "internal", "lexer", "scan")],
             extra_compile_args=CFLAGS,
             extra_link_args=["-fsanitize=address,undefined"] if os.environ.get("FRAISEQL_SANITIZE") else [],
             optional=os.environ.get("FRAISEQL_REQUIRE_NATIVE") != "1",

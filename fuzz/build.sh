@@ -9,6 +9,6 @@ out=${1:-"${TMPDIR:-/tmp}/fraiseql-fuzz"}
 mkdir -p "$out"
 ${CC:-clang} -std=c99 -g -O1 -fno-omit-frame-pointer -Wall -Wextra \
     -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
-    -I "$native" "$here/fuzz_render.c" "$native/plan.c" "$native/tokenizer.c" "$native/render.c" -lm \
+    -I "$native" "$here/fuzz_render.c" "$native/plan.c" "$native/tokenizer.c" "$native/render.c" "$native/values.c" -lm \
     -o "$out/fuzz_render"
 echo "$out/fuzz_render"

@@ -1,8 +1,10 @@
 /*
- * The core of the native response builder, in plain C99: plans (plan.c), the validating JSON
- * tokenizer (tokenizer.c) and the renderer (render.c). It knows nothing of Python; the module
- * (_native.c) and the fuzz harness (fuzz/fuzz_render.c) each provide the hooks declared at the
- * end. scan.h holds the byte-level helpers the tokenizer and the renderer share.
+ * The core of the native response builder, in plain C99: plans (plan.c), the streaming
+ * renderer (render.c) that reads a document along a plan, the value writers (values.c) and
+ * the validating JSON tokenizer (tokenizer.c) for JSON scalar values. It knows nothing of
+ * Python; the module (_native.c) and the fuzz harness (fuzz/fuzz_render.c) each provide the
+ * hooks declared at the end. lexer.h reads JSON scalars; scan.h holds the byte-level helpers
+ * under it.
  */
 #ifndef FRAISEQL_CORE_H
 #define FRAISEQL_CORE_H
@@ -60,6 +62,7 @@ struct Node {
     ptrdiff_t typename_len;
     ptrdiff_t nenum;
     EnumEntry *enums;
+    int reads;                            /* a field other than __typename (fq_node_index) */
     int indexed;                          /* fq_node_index() built `bucket` */
     unsigned char bucket[FIELD_BUCKETS];  /* by member_hash(): 1 + a field's index, or 0 */
 };
@@ -75,7 +78,10 @@ member_hash(const char *name, ptrdiff_t n)
     return ((unsigned)n * 31u + s[0] * 7u + s[n - 1]) & (FIELD_BUCKETS - 1);
 }
 
-enum { T_OBJECT, T_ARRAY, T_STRING, T_NUMBER, T_TRUE, T_FALSE, T_NULL };
+enum { T_OBJECT, T_ARRAY, T_STRING, T_NUMBER, T_TRUE, T_FALSE, T_NULL,
+       T_MISSING,    /* a slot: no member of that name */
+       T_MISMATCH,   /* a slot: a value its field cannot take (Python decides) */
+       T_RENDERED }; /* a slot: an object or list already written, at [start, end) of tmp */
 
 #define F_ESCAPED 1   /* string holds a backslash escape */
 #define F_INTEGER 2   /* number has no fraction or exponent */
@@ -109,9 +115,14 @@ typedef struct {
 enum { RS_OK = 0, RS_GIVEUP = 1, RS_NOMEM = -1 };
 
 typedef struct {
-    Parser parser;
+    Parser doc;          /* the document being read (its token array is not used) */
+    Parser json;         /* the tokens of a JSON scalar field's object or array value */
     Buffer out;
-    Buffer scratch; /* for the embedder: e.g. a row's text converted to UTF-8 */
+    Buffer tmp;          /* nested objects and lists written before their parent object */
+    Token *slots;        /* a stack of the members found in the objects being read */
+    ptrdiff_t nslots;
+    ptrdiff_t slots_cap;
+    Buffer scratch;      /* for the embedder: e.g. a row's text converted to UTF-8 */
 } Render;
 
 /* Free a plan node and everything under it. */
@@ -132,7 +143,7 @@ int fq_buf_write(Buffer *b, const char *s, ptrdiff_t n);
 /* Make room for `extra` more bytes in a buffer; 0 or -1 (out of memory). */
 int fq_buf_reserve(Buffer *b, ptrdiff_t extra);
 
-/* Release the memory of a render (output, scratch and tokens). */
+/* Release the memory of a render (buffers, slots and tokens). */
 void fq_render_release(Render *r);
 
 /* Hooks provided by the embedder. */

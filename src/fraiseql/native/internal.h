@@ -1,6 +1,6 @@
 /*
  * What the core's own files share and embedders do not need: the output buffer's inline
- * writers and the tokenizer's entry point.
+ * writers, the value writers (values.c) and the tokenizer's entry point.
  */
 #ifndef FRAISEQL_INTERNAL_H
 #define FRAISEQL_INTERNAL_H
@@ -42,8 +42,55 @@ buf_char(Buffer *b, char c)
 }
 
 /*
- * Validate a whole document and record its values in p->tokens: 0, 1 (invalid or unusual
- * input: the Python builder decides) or -1 (out of memory).
+ * Output nesting the renderer writes; deeper values go to Python. Well below MAX_DEPTH on
+ * purpose: the Python builder must never fail on what the C core renders, and it does fail on
+ * deep values (orjson.dumps stops at 255 levels; the projector and the JSON scalar's encoder
+ * recurse two or three interpreter frames per level, against a recursion limit of 1000).
+ */
+#define MAX_RENDER_DEPTH 128
+
+/* An unescaped string token (valid UTF-8 already) written as it is, between quotes. */
+FQ_INLINE int
+write_plain_string(Buffer *b, const unsigned char *s, const Token *t)
+{
+    ptrdiff_t n = t->end - t->start;
+    if (n > PTRDIFF_MAX - 2 || buf_reserve(b, n + 2) < 0) {
+        return RS_NOMEM;
+    }
+    b->data[b->len] = '"';
+    copy_short(b->data + b->len + 1, (const char *)s + t->start, n);
+    b->data[b->len + 1 + n] = '"';
+    b->len += n + 2;
+    return RS_OK;
+}
+
+/* Whether fq_write_leaf would copy this token as it is: an unescaped string of a String, ID or
+ * (canonical) UUID leaf. */
+FQ_INLINE int
+is_plain_text_leaf(const Node *node, const unsigned char *s, const Token *t)
+{
+    if (node->kind != N_LEAF || t->type != T_STRING || (t->flags & F_ESCAPED)) {
+        return 0;
+    }
+    if (node->leaf == L_STRING || node->leaf == L_ID) {
+        return 1;
+    }
+    return node->leaf == L_UUID && is_canonical_uuid(s + t->start, t->end - t->start);
+}
+
+/* A string token of text `s` as orjson.dumps(orjson.loads(token)) writes it. */
+int fq_write_string(Buffer *b, const unsigned char *s, const Token *t);
+
+/*
+ * The value token `t` of text `s` as the leaf `node` is written by the Python builder, or
+ * RS_GIVEUP. JSON leaves may hold a container (its extent in `t`): it is tokenized into `json`.
+ */
+int fq_write_leaf(Buffer *b, const Node *node, const unsigned char *s, const Token *t,
+                  Parser *json, int depth);
+
+/*
+ * Validate one JSON value (the whole text) and record its values in p->tokens: 0, 1 (invalid
+ * or unusual input: the Python builder decides) or -1 (out of memory).
  */
 int fq_tokenize(Parser *p, const char *text, ptrdiff_t len);
 

@@ -46,6 +46,10 @@ fq_node_index(Node *node)
 {
     memset(node->bucket, 0, sizeof node->bucket);
     node->indexed = 0;
+    node->reads = 0;
+    for (ptrdiff_t i = 0; i < node->nfields; i++) {
+        node->reads |= !node->fields[i].is_typename;
+    }
     if (node->kind != N_OBJECT || node->nfields > MAX_INDEXED_FIELDS) {
         return;
     }

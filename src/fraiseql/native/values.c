@@ -1,0 +1,586 @@
+/*
+ * Writers of values as the Python builder writes them (orjson.dumps of the projected value):
+ * strings with orjson's escapes, numbers in FraiseQL's canonical form, JSON values re-written
+ * canonically, and the leaves of a plan by scalar kind. Each answers RS_OK, RS_GIVEUP wherever
+ * Python might decide differently, or RS_NOMEM. See core.h.
+ */
+#include "internal.h"
+
+#include <errno.h>
+#include <stdlib.h>
+
+/* ---------------------------------------------------------------------------------------- */
+/* Output buffer                                                                            */
+/* ---------------------------------------------------------------------------------------- */
+
+int
+fq_buf_grow(Buffer *b, ptrdiff_t extra)
+{
+    if (extra > PTRDIFF_MAX - b->len) {
+        return -1;
+    }
+    ptrdiff_t need = b->len + extra;
+    ptrdiff_t cap = b->cap ? b->cap : 256;
+    while (cap < need) {
+        if (cap > PTRDIFF_MAX / 2) {
+            cap = need;
+            break;
+        }
+        cap *= 2;
+    }
+    char *grown = fq_realloc(b->data, (size_t)cap);
+    if (grown == NULL) {
+        return -1;
+    }
+    b->data = grown;
+    b->cap = cap;
+    return 0;
+}
+
+int
+fq_buf_write(Buffer *b, const char *s, ptrdiff_t n)
+{
+    return buf_write(b, s, n);
+}
+
+int
+fq_buf_reserve(Buffer *b, ptrdiff_t extra)
+{
+    return buf_reserve(b, extra);
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* Strings                                                                                  */
+/* ---------------------------------------------------------------------------------------- */
+
+static const char HEX[] = "0123456789abcdef";
+
+static int
+write_escaped_codepoint(Buffer *b, unsigned int cp)
+{
+    char tmp[4];
+    int n;
+    if (cp < 0x20 || cp == '"' || cp == '\\') {
+        switch (cp) {
+        case '"': return buf_write(b, "\\\"", 2);
+        case '\\': return buf_write(b, "\\\\", 2);
+        case '\b': return buf_write(b, "\\b", 2);
+        case '\f': return buf_write(b, "\\f", 2);
+        case '\n': return buf_write(b, "\\n", 2);
+        case '\r': return buf_write(b, "\\r", 2);
+        case '\t': return buf_write(b, "\\t", 2);
+        default: {
+            char u[6] = {'\\', 'u', '0', '0', HEX[(cp >> 4) & 0xF], HEX[cp & 0xF]};
+            return buf_write(b, u, 6);
+        }
+        }
+    }
+    if (cp < 0x80) {
+        tmp[0] = (char)cp;
+        n = 1;
+    } else if (cp < 0x800) {
+        tmp[0] = (char)(0xC0 | (cp >> 6));
+        tmp[1] = (char)(0x80 | (cp & 0x3F));
+        n = 2;
+    } else if (cp < 0x10000) {
+        tmp[0] = (char)(0xE0 | (cp >> 12));
+        tmp[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
+        tmp[2] = (char)(0x80 | (cp & 0x3F));
+        n = 3;
+    } else {
+        tmp[0] = (char)(0xF0 | (cp >> 18));
+        tmp[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
+        tmp[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
+        tmp[3] = (char)(0x80 | (cp & 0x3F));
+        n = 4;
+    }
+    return buf_write(b, tmp, n);
+}
+
+int
+fq_write_json_string(Buffer *b, const char *text, ptrdiff_t n)
+{
+    const unsigned char *s = (const unsigned char *)text;
+    if (n > (PTRDIFF_MAX - 2) / 6 || buf_reserve(b, n + 2) < 0 || buf_char(b, '"') < 0) {
+        return -1;
+    }
+    ptrdiff_t run = 0;
+    for (ptrdiff_t i = 0; i < n; i++) {
+        unsigned char c = s[i];
+        if (c < 0x20 || c == '"' || c == '\\') {
+            if (buf_write(b, text + run, i - run) < 0 || write_escaped_codepoint(b, c) < 0) {
+                return -1;
+            }
+            run = i + 1;
+        }
+    }
+    return buf_write(b, text + run, n - run) < 0 || buf_char(b, '"') < 0 ? -1 : 0;
+}
+
+int
+fq_write_string(Buffer *b, const unsigned char *s, const Token *t)
+{
+    if (!(t->flags & F_ESCAPED)) {
+        return write_plain_string(b, s, t);
+    }
+    if (buf_char(b, '"') < 0) {
+        return RS_NOMEM;
+    }
+    ptrdiff_t i = t->start;
+    ptrdiff_t run = i;
+    while (i < t->end) {
+        unsigned char c = s[i];
+        if (c == '\\') {
+            if (buf_write(b, (const char *)s + run, i - run) < 0) {
+                return RS_NOMEM;
+            }
+            unsigned char e = s[i + 1];
+            unsigned int cp = 0;
+            if (e == 'u') {
+                hex4(s + i + 2, &cp);
+                i += 6;
+                if (cp >= 0xD800 && cp <= 0xDBFF) {
+                    unsigned int low = 0xDC00;
+                    hex4(s + i + 2, &low);
+                    i += 6;
+                    cp = 0x10000 + ((cp - 0xD800) << 10) + (low - 0xDC00);
+                }
+            } else {
+                switch (e) {
+                case 'b': cp = '\b'; break;
+                case 'f': cp = '\f'; break;
+                case 'n': cp = '\n'; break;
+                case 'r': cp = '\r'; break;
+                case 't': cp = '\t'; break;
+                default: cp = e; break; /* '"', '\\', '/' */
+                }
+                i += 2;
+            }
+            if (write_escaped_codepoint(b, cp) < 0) {
+                return RS_NOMEM;
+            }
+            run = i;
+        } else {
+            i++;
+        }
+    }
+    if (buf_write(b, (const char *)s + run, t->end - run) < 0 || buf_char(b, '"') < 0) {
+        return RS_NOMEM;
+    }
+    return RS_OK;
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* Numbers                                                                                  */
+/* ---------------------------------------------------------------------------------------- */
+
+/* Integer literal → canonical digits (as Python's int would print), when it fits in int64. */
+static int
+integer_value(const unsigned char *text, const Token *t, long long *out)
+{
+    ptrdiff_t n = t->end - t->start;
+    if (!(t->flags & F_INTEGER) || n > 19) {
+        return -1;
+    }
+    const unsigned char *s = text + t->start;
+    if (n <= 18) { /* at most 18 digits: below 2**63, and the tokenizer checked the syntax */
+        int negative = s[0] == '-';
+        long long v = 0;
+        for (ptrdiff_t i = negative; i < n; i++) {
+            v = v * 10 + (s[i] - '0');
+        }
+        *out = negative ? -v : v;
+        return 0;
+    }
+    char tmp[24];
+    memcpy(tmp, s, (size_t)n);
+    tmp[n] = '\0';
+    errno = 0;
+    char *end;
+    long long v = strtoll(tmp, &end, 10);
+    if (errno != 0 || *end != '\0') {
+        return -1;
+    }
+    *out = v;
+    return 0;
+}
+
+/* The digits of v, as "%lld" writes them, at the end of tmp[32]; returns where they start. */
+static char *
+integer_digits(long long v, char *tmp)
+{
+    char *end = tmp + 32;
+    char *p = end;
+    /* through unsigned: -LLONG_MIN does not fit in a long long */
+    unsigned long long magnitude = v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v;
+    do {
+        *--p = (char)('0' + magnitude % 10);
+        magnitude /= 10;
+    } while (magnitude != 0);
+    if (v < 0) {
+        *--p = '-';
+    }
+    return p;
+}
+
+static int
+write_integer(Buffer *b, long long v)
+{
+    char tmp[32];
+    char *digits = integer_digits(v, tmp);
+    return buf_write(b, digits, tmp + 32 - digits) < 0 ? RS_NOMEM : RS_OK;
+}
+
+/* An integer as a JSON string: "123". */
+static int
+write_quoted_integer(Buffer *b, long long v)
+{
+    char tmp[34];
+    char *digits = integer_digits(v, tmp + 1);
+    *--digits = '"';
+    tmp[33] = '"';
+    return buf_write(b, digits, tmp + 34 - digits) < 0 ? RS_NOMEM : RS_OK;
+}
+
+/* A number token as a double (the value orjson.loads then float() gives). */
+static int
+double_value(const unsigned char *s, const Token *t, double *out)
+{
+    ptrdiff_t n = t->end - t->start;
+    if ((t->flags & F_INTEGER) && n > 19) {
+        return -1; /* orjson turns huge integers into floats its own way: let Python decide */
+    }
+    char stack[64];
+    char *tmp = stack;
+    if (n >= (ptrdiff_t)sizeof stack) {
+        tmp = fq_malloc((size_t)n + 1);
+        if (tmp == NULL) {
+            return -1;
+        }
+    }
+    memcpy(tmp, s + t->start, (size_t)n);
+    tmp[n] = '\0';
+    int ok = fq_parse_double(tmp, out) == 0;
+    if (tmp != stack) {
+        fq_free(tmp);
+    }
+    return ok ? 0 : -1;
+}
+
+static int
+write_float(Buffer *b, double v)
+{
+    char *text = fq_format_double(v);
+    if (text == NULL) {
+        return RS_NOMEM;
+    }
+    int status = buf_write(b, text, (ptrdiff_t)strlen(text)) < 0 ? RS_NOMEM : RS_OK;
+    fq_free(text);
+    return status;
+}
+
+/*
+ * Whether a number's text is already what repr(float(text)) writes: -?(0|[1-9][0-9]*).[0-9]*[1-9]
+ * with at most 15 significant digits and, below 1, at most 3 zeros after the point. Distinct
+ * decimals of at most 15 significant digits are distinct doubles, so the shortest text that reads
+ * back as the same double is this one; repr writes it without an exponent from 1e-4 to 1e16.
+ */
+static int
+is_short_float_text(const unsigned char *s, ptrdiff_t n)
+{
+    ptrdiff_t i = 0;
+    if (i < n && s[i] == '-') {
+        i++;
+    }
+    ptrdiff_t integer_start = i;
+    while (i < n && (unsigned char)(s[i] - '0') < 10) {
+        i++;
+    }
+    ptrdiff_t integer_digits = i - integer_start;
+    if (integer_digits == 0 || i >= n || s[i] != '.' || s[n - 1] == '0') {
+        return 0;
+    }
+    int zero_integer = integer_digits == 1 && s[integer_start] == '0';
+    if (!zero_integer && s[integer_start] == '0') {
+        return 0;
+    }
+    ptrdiff_t fraction_start = ++i;
+    while (i < n && (unsigned char)(s[i] - '0') < 10) {
+        i++;
+    }
+    if (i != n || i == fraction_start) {
+        return 0; /* an exponent, or no fraction digits */
+    }
+    ptrdiff_t fraction_digits = n - fraction_start;
+    if (!zero_integer) {
+        return integer_digits + fraction_digits <= 15;
+    }
+    ptrdiff_t zeros = 0;
+    while (s[fraction_start + zeros] == '0') {
+        zeros++;
+    }
+    return zeros <= 3 && fraction_digits - zeros <= 15;
+}
+
+/* Write the token's number as our canonical JSON number (int digits or repr of the float). */
+static int
+write_number(Buffer *b, const unsigned char *s, const Token *t)
+{
+    long long iv;
+    if (t->flags & F_INTEGER) {
+        if (integer_value(s, t, &iv) < 0) {
+            return RS_GIVEUP;
+        }
+        return write_integer(b, iv);
+    }
+    if (is_short_float_text(s + t->start, t->end - t->start)) {
+        return buf_write(b, (const char *)s + t->start, t->end - t->start) < 0
+                   ? RS_NOMEM
+                   : RS_OK;
+    }
+    double dv;
+    if (double_value(s, t, &dv) < 0) {
+        return RS_GIVEUP;
+    }
+    return write_float(b, dv);
+}
+
+static int
+keys_equal(const unsigned char *s, const Token *a, const Token *b)
+{
+    ptrdiff_t n = a->end - a->start;
+    return n == b->end - b->start &&
+           memcmp(s + a->start, s + b->start, (size_t)n) == 0;
+}
+
+/* A scalar token of a JSON value, written canonically. */
+static int
+write_json_scalar(Buffer *b, const unsigned char *s, const Token *t)
+{
+    switch (t->type) {
+    case T_NULL: return buf_write(b, "null", 4) < 0 ? RS_NOMEM : RS_OK;
+    case T_TRUE: return buf_write(b, "true", 4) < 0 ? RS_NOMEM : RS_OK;
+    case T_FALSE: return buf_write(b, "false", 5) < 0 ? RS_NOMEM : RS_OK;
+    case T_STRING: return fq_write_string(b, s, t);
+    default: return write_number(b, s, t);
+    }
+}
+
+/* A JSON value re-written canonically; objects with escaped or duplicate keys go to Python. */
+static int
+write_json(Buffer *b, const Parser *p, ptrdiff_t index, int depth)
+{
+    const Token *t = &p->tokens[index];
+    if ((t->type == T_ARRAY || t->type == T_OBJECT) && depth >= MAX_RENDER_DEPTH) {
+        return RS_GIVEUP;
+    }
+    switch (t->type) {
+    case T_ARRAY: {
+        if (buf_char(b, '[') < 0) {
+            return RS_NOMEM;
+        }
+        ptrdiff_t child = index + 1;
+        for (ptrdiff_t i = 0; i < t->count; i++) {
+            if (i > 0 && buf_char(b, ',') < 0) {
+                return RS_NOMEM;
+            }
+            int status = write_json(b, p, child, depth + 1);
+            if (status != RS_OK) {
+                return status;
+            }
+            child = p->tokens[child].next;
+        }
+        return buf_char(b, ']') < 0 ? RS_NOMEM : RS_OK;
+    }
+    case T_OBJECT: {
+        if (t->count > 64) {
+            return RS_GIVEUP; /* duplicate-key check below is quadratic */
+        }
+        ptrdiff_t keys[64];
+        ptrdiff_t child = index + 1;
+        for (ptrdiff_t i = 0; i < t->count; i++) {
+            const Token *key = &p->tokens[child];
+            if (key->flags & F_ESCAPED) {
+                return RS_GIVEUP;
+            }
+            for (ptrdiff_t j = 0; j < i; j++) {
+                if (keys_equal(p->s, key, &p->tokens[keys[j]])) {
+                    return RS_GIVEUP;
+                }
+            }
+            keys[i] = child;
+            child = p->tokens[child + 1].next;
+        }
+        if (buf_char(b, '{') < 0) {
+            return RS_NOMEM;
+        }
+        for (ptrdiff_t i = 0; i < t->count; i++) {
+            if (i > 0 && buf_char(b, ',') < 0) {
+                return RS_NOMEM;
+            }
+            int status = fq_write_string(b, p->s, &p->tokens[keys[i]]);
+            if (status != RS_OK) {
+                return status;
+            }
+            if (buf_char(b, ':') < 0) {
+                return RS_NOMEM;
+            }
+            status = write_json(b, p, keys[i] + 1, depth + 1);
+            if (status != RS_OK) {
+                return status;
+            }
+        }
+        return buf_char(b, '}') < 0 ? RS_NOMEM : RS_OK;
+    }
+    default: return write_json_scalar(b, p->s, t);
+    }
+}
+
+/*
+ * A plain decimal string that str(Decimal(s)) leaves unchanged: -?(0|[1-9][0-9]*)(.[0-9]+)?,
+ * except "0.<6 or more zeros>..." whose adjusted exponent is below -6: str() writes those in
+ * exponent form ("0.0000001" -> "1E-7", "0.0000000" -> "0E-7").
+ */
+static int
+is_plain_decimal(const unsigned char *s, ptrdiff_t n)
+{
+    ptrdiff_t i = 0;
+    int zero_integer = 0;
+    if (i < n && s[i] == '-') {
+        i++;
+    }
+    if (i >= n) {
+        return 0;
+    }
+    if (s[i] == '0') {
+        zero_integer = 1;
+        i++;
+    } else if (s[i] >= '1' && s[i] <= '9') {
+        while (i < n && s[i] >= '0' && s[i] <= '9') {
+            i++;
+        }
+    } else {
+        return 0;
+    }
+    if (i < n && s[i] == '.') {
+        i++;
+        if (i >= n) {
+            return 0;
+        }
+        ptrdiff_t zeros = 0; /* leading zeros of the fraction */
+        while (i < n && s[i] == '0') {
+            zeros++;
+            i++;
+        }
+        int all_zero = (i >= n || s[i] < '0' || s[i] > '9');
+        while (i < n && s[i] >= '0' && s[i] <= '9') {
+            i++;
+        }
+        /* adjusted exponent of 0.<zeros>d...: -(zeros + 1); of 0.<zeros>: -zeros */
+        if (zero_integer && (all_zero ? zeros > 6 : zeros > 5)) {
+            return 0;
+        }
+    }
+    return i == n && n <= 1000;
+}
+
+/*
+ * A JSON scalar field's value: a scalar token as write_json writes it, or a container (its
+ * extent in `t`) tokenized into `json` and re-written.
+ */
+static int
+write_json_value(Buffer *b, const unsigned char *s, const Token *t, Parser *json, int depth)
+{
+    if (t->type != T_OBJECT && t->type != T_ARRAY) {
+        return write_json_scalar(b, s, t);
+    }
+    int status = fq_tokenize(json, (const char *)s + t->start, t->end - t->start);
+    if (status != 0) {
+        return status < 0 ? RS_NOMEM : RS_GIVEUP;
+    }
+    return write_json(b, json, 0, depth);
+}
+
+
+int
+fq_write_leaf(Buffer *b, const Node *node, const unsigned char *s, const Token *t, Parser *json,
+              int depth)
+{
+    long long iv;
+    double dv;
+    switch (node->leaf) {
+    case L_STRING:
+        return t->type == T_STRING ? fq_write_string(b, s, t) : RS_GIVEUP;
+    case L_INT:
+        if (t->type != T_NUMBER || !(t->flags & F_INTEGER) || integer_value(s, t, &iv) < 0 ||
+            iv < INT32_MIN || iv > INT32_MAX) {
+            return RS_GIVEUP;
+        }
+        return write_integer(b, iv);
+    case L_FLOAT:
+        if (t->type == T_NUMBER && !(t->flags & F_INTEGER)) {
+            return write_number(b, s, t);
+        }
+        if (t->type != T_NUMBER || double_value(s, t, &dv) < 0) {
+            return RS_GIVEUP;
+        }
+        if ((t->flags & F_INTEGER) && dv == 0.0) {
+            dv = 0.0; /* "-0" is the integer 0: float(0) is 0.0, not -0.0 */
+        }
+        return write_float(b, dv);
+    case L_BOOLEAN:
+        if (t->type == T_TRUE) {
+            return buf_write(b, "true", 4) < 0 ? RS_NOMEM : RS_OK;
+        }
+        if (t->type == T_FALSE) {
+            return buf_write(b, "false", 5) < 0 ? RS_NOMEM : RS_OK;
+        }
+        return RS_GIVEUP;
+    case L_ID:
+        if (t->type == T_STRING) {
+            return fq_write_string(b, s, t);
+        }
+        if (t->type == T_NUMBER && (t->flags & F_INTEGER) && integer_value(s, t, &iv) == 0) {
+            return write_quoted_integer(b, iv);
+        }
+        return RS_GIVEUP;
+    case L_UUID:
+        if (t->type != T_STRING || (t->flags & F_ESCAPED) ||
+            !is_canonical_uuid(s + t->start, t->end - t->start)) {
+            return RS_GIVEUP;
+        }
+        return fq_write_string(b, s, t);
+    case L_DECIMAL:
+        if (t->type == T_STRING && !(t->flags & F_ESCAPED) &&
+            is_plain_decimal(s + t->start, t->end - t->start)) {
+            return fq_write_string(b, s, t);
+        }
+        if (t->type == T_NUMBER && (t->flags & F_INTEGER) && integer_value(s, t, &iv) == 0) {
+            return write_quoted_integer(b, iv);
+        }
+        if (t->type == T_NUMBER && !(t->flags & F_INTEGER) && double_value(s, t, &dv) == 0) {
+            if (buf_char(b, '"') < 0 || write_float(b, dv) != RS_OK || buf_char(b, '"') < 0) {
+                return RS_NOMEM;
+            }
+            return RS_OK;
+        }
+        return RS_GIVEUP;
+    case L_JSON:
+        return write_json_value(b, s, t, json, depth);
+    case L_ENUM:
+        if (t->type != T_STRING || (t->flags & F_ESCAPED)) {
+            return RS_GIVEUP;
+        }
+        /* from the end: when names share a stored value, the Python serializer keeps the last */
+        for (ptrdiff_t i = node->nenum - 1; i >= 0; i--) {
+            const EnumEntry *e = &node->enums[i];
+            if (e->stored_len == t->end - t->start &&
+                same_bytes(e->stored, (const char *)s + t->start, e->stored_len)) {
+                return buf_write(b, e->name_json, e->name_len) < 0 ? RS_NOMEM : RS_OK;
+            }
+        }
+        return RS_GIVEUP;
+    default:
+        return RS_GIVEUP;
+    }
+}
