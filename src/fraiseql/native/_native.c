@@ -446,17 +446,59 @@ render_text(Render *r, const Node *node, PyObject *text)
     return fq_render_text(r, node, r->scratch.data, r->scratch.len);
 }
 
+/*
+ * The response is written straight into the bytes object that is returned (Buffer.owner),
+ * grown as needed and cut to its length at the end, instead of copied out of a C buffer.
+ */
+static int
+resize_bytes(Buffer *b, ptrdiff_t cap)
+{
+    PyObject *bytes = b->owner;
+    if (bytes == NULL) {
+        bytes = PyBytes_FromStringAndSize(NULL, cap);
+        if (bytes == NULL) {
+            return -1;
+        }
+    } else if (_PyBytes_Resize(&bytes, cap) < 0) { /* it released the object */
+        b->owner = NULL;
+        b->data = NULL;
+        b->len = 0;
+        b->cap = 0;
+        return -1;
+    }
+    b->owner = bytes;
+    b->data = PyBytes_AS_STRING(bytes);
+    b->cap = cap;
+    return 0;
+}
+
+/* A render whose output buffer is a bytes object. */
+static void
+start_render(Render *r)
+{
+    memset(r, 0, sizeof *r);
+    r->out.resize = resize_bytes;
+}
+
 static PyObject *
 finish(Render *r, int status)
 {
     PyObject *result = NULL;
+    PyObject *bytes = r->out.owner;
+    r->out.owner = NULL;
     if (status == RS_OK) {
-        result = PyBytes_FromStringAndSize(r->out.data, r->out.len);
+        if (bytes == NULL) {
+            result = PyBytes_FromStringAndSize("", 0);
+        } else if (_PyBytes_Resize(&bytes, r->out.len) == 0) {
+            result = bytes;
+        }
+        bytes = NULL; /* returned, or released by _PyBytes_Resize */
     } else if (status == RS_GIVEUP) {
         result = Py_NewRef(Py_None);
     } else if (!PyErr_Occurred()) {
         PyErr_NoMemory();
     }
+    Py_XDECREF(bytes);
     fq_render_release(r);
     return result;
 }
@@ -471,7 +513,7 @@ render_one(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
     }
     const Node *root = ((PlanObject *)args[0])->root;
     Render r;
-    memset(&r, 0, sizeof r);
+    start_render(&r);
     int status;
     if (args[1] == Py_None) {
         status = root->nullable ? (fq_buf_write(&r.out, "null", 4) < 0 ? RS_NOMEM : RS_OK) : RS_GIVEUP;
@@ -504,7 +546,7 @@ render_rows(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
         return NULL;
     }
     Render r;
-    memset(&r, 0, sizeof r);
+    start_render(&r);
     Py_ssize_t n = PySequence_Fast_GET_SIZE(rows);
     PyObject **items = PySequence_Fast_ITEMS(rows);
     /*
@@ -714,7 +756,7 @@ render_edges(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
     Py_ssize_t n = PyList_GET_SIZE(texts);
     Render r;
     Buffer payload = {NULL, 0, 0};
-    memset(&r, 0, sizeof r);
+    start_render(&r);
     int status = fq_buf_write(&r.out, "[", 1) < 0 ? RS_NOMEM : RS_OK;
     for (Py_ssize_t i = 0; i < n && status == RS_OK; i++) {
         if (i > 0 && fq_buf_write(&r.out, ",", 1) < 0) {

@@ -105,11 +105,19 @@ typedef struct {
     int giveup; /* the input needs the Python builder (invalid or unusual) */
 } Parser;
 
-typedef struct {
+typedef struct Buffer Buffer;
+struct Buffer {
     char *data;
     ptrdiff_t len;
     ptrdiff_t cap;
-} Buffer;
+    /*
+     * Memory the embedder provides instead of fq_realloc/fq_free (e.g. the bytes object it will
+     * return, so that the response is not copied): `resize` sets data and cap to hold at least
+     * `cap` bytes (0), or fails (-1); `owner` is the embedder's, never freed by the core.
+     */
+    int (*resize)(Buffer *b, ptrdiff_t cap);
+    void *owner;
+};
 
 /* Result of a render step: OK, GIVEUP (use Python), NOMEM (Python error set). */
 enum { RS_OK = 0, RS_GIVEUP = 1, RS_NOMEM = -1 };
@@ -143,7 +151,7 @@ int fq_buf_write(Buffer *b, const char *s, ptrdiff_t n);
 /* Make room for `extra` more bytes in a buffer; 0 or -1 (out of memory). */
 int fq_buf_reserve(Buffer *b, ptrdiff_t extra);
 
-/* Release the memory of a render (buffers, slots and tokens). */
+/* Release the memory of a render (buffers, slots and tokens; not an `owner`'s). */
 void fq_render_release(Render *r);
 
 /* Hooks provided by the embedder. */

@@ -492,7 +492,9 @@ fq_render_text(Render *r, const Node *node, const char *text, ptrdiff_t len)
 void
 fq_render_release(Render *r)
 {
-    fq_free(r->out.data);
+    if (r->out.resize == NULL) {
+        fq_free(r->out.data);
+    }
     fq_free(r->tmp.data);
     fq_free(r->scratch.data);
     fq_free(r->json.tokens);

@@ -28,6 +28,9 @@ fq_buf_grow(Buffer *b, ptrdiff_t extra)
         }
         cap *= 2;
     }
+    if (b->resize != NULL) {
+        return b->resize(b, cap);
+    }
     char *grown = fq_realloc(b->data, (size_t)cap);
     if (grown == NULL) {
         return -1;
