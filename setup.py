@@ -18,7 +18,10 @@ setup(
     ext_modules=[
         Extension(
             "fraiseql._native",
-            sources=[f"{NATIVE}/{name}.c" for name in ("_native", "plan", "tokenizer", "render", "values")],
+            sources=[
+                f"{NATIVE}/{name}.c"
+                for name in ("_native", "plan", "render", "skip", "values", "numbers", "tokenizer")
+            ],
             depends=[f"{NATIVE}/{name}.h" for name in ("core", "internal", "lexer", "scan")],
             extra_compile_args=CFLAGS,
             extra_link_args=["-fsanitize=address,undefined"] if os.environ.get("FRAISEQL_SANITIZE") else [],

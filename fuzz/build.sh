@@ -9,6 +9,7 @@ out=${1:-"${TMPDIR:-/tmp}/fraiseql-fuzz"}
 mkdir -p "$out"
 ${CC:-clang} -std=c99 -g -O1 -fno-omit-frame-pointer -Wall -Wextra \
     -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
-    -I "$native" "$here/fuzz_render.c" "$native/plan.c" "$native/tokenizer.c" "$native/render.c" "$native/values.c" -lm \
+    -I "$native" "$here/fuzz_render.c" "$native/plan.c" "$native/render.c" "$native/skip.c" \
+    "$native/values.c" "$native/numbers.c" "$native/tokenizer.c" -lm \
     -o "$out/fuzz_render"
 echo "$out/fuzz_render"

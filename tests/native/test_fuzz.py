@@ -1,10 +1,11 @@
 """The libFuzzer harness of the native core (fuzz/fuzz_render.c), built and run for a while.
 
-The harness links the core (plan.c, render.c, values.c, tokenizer.c) without Python, under
-AddressSanitizer, UndefinedBehaviorSanitizer and LeakSanitizer. The test builds it with ``fuzz/build.sh`` into a temporary directory, replays the
-committed seed corpus (fuzz/corpus) and fuzzes a copy of it for ``FRAISEQL_FUZZ_SECONDS``
-seconds (default 60; 0 only replays the corpus). Any crash, sanitizer report, leak or failed
-check of the harness fails the test, with the crashing input's path in the message.
+The harness links the core (plan.c, render.c, skip.c, values.c, numbers.c, tokenizer.c) without
+Python, under AddressSanitizer, UndefinedBehaviorSanitizer and LeakSanitizer. The test builds it
+with ``fuzz/build.sh`` into a temporary directory, replays the committed seed corpus
+(fuzz/corpus) and fuzzes a copy of it for ``FRAISEQL_FUZZ_SECONDS`` seconds (default 60; 0 only
+replays the corpus). Any crash, sanitizer report, leak or failed check of the harness fails the
+test, with the crashing input's path in the message.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 /*
  * What the core's own files share and embedders do not need: the output buffer's inline
- * writers, the value writers (values.c) and the tokenizer's entry point.
+ * writers, the value writers (values.c, numbers.c) and the tokenizer's entry point.
  */
 #ifndef FRAISEQL_INTERNAL_H
 #define FRAISEQL_INTERNAL_H
@@ -78,6 +78,22 @@ is_plain_text_leaf(const Node *node, const unsigned char *s, const Token *t)
     return node->leaf == L_UUID && is_canonical_uuid(s + t->start, t->end - t->start);
 }
 
+/* numbers.c: number tokens of text `s`; RS_* results unless said otherwise. */
+
+/* An integer literal's value when it fits in 64 bits: 0, or -1. */
+int fq_integer_value(const unsigned char *s, const Token *t, long long *out);
+/* A number's value as a double (what orjson.loads then float() give): 0, or -1. */
+int fq_double_value(const unsigned char *s, const Token *t, double *out);
+/* An integer as Python's int prints it, bare or as a JSON string ("123"). */
+int fq_write_integer(Buffer *b, long long v);
+int fq_write_quoted_integer(Buffer *b, long long v);
+/* A finite double as repr(float) writes it. */
+int fq_write_float(Buffer *b, double v);
+/* A number token in FraiseQL's canonical form: integer digits, or repr of the float. */
+int fq_write_number(Buffer *b, const unsigned char *s, const Token *t);
+/* Whether n bytes are a decimal that str(Decimal(...)) writes unchanged: 1 or 0. */
+int fq_is_plain_decimal(const unsigned char *s, ptrdiff_t n);
+
 /* A string token of text `s` as orjson.dumps(orjson.loads(token)) writes it. */
 int fq_write_string(Buffer *b, const unsigned char *s, const Token *t);
 
@@ -87,6 +103,13 @@ int fq_write_string(Buffer *b, const unsigned char *s, const Token *t);
  */
 int fq_write_leaf(Buffer *b, const Node *node, const unsigned char *s, const Token *t,
                   Parser *json, int depth);
+
+/*
+ * skip.c: the object or array, or any value, at `pos` (not at the end of the text), at JSON
+ * depth `depth`, checked and passed over: the position after it, or -1 (invalid or too deep).
+ */
+ptrdiff_t fq_skip_container(const unsigned char *s, ptrdiff_t pos, ptrdiff_t len, int depth);
+ptrdiff_t fq_skip_value(const unsigned char *s, ptrdiff_t pos, ptrdiff_t len, int depth);
 
 /*
  * Validate one JSON value (the whole text) and record its values in p->tokens: 0, 1 (invalid

@@ -27,64 +27,6 @@ stop(int status)
 }
 
 /* ---------------------------------------------------------------------------------------- */
-/* Values no field reads: checked, then passed over                                         */
-/* ---------------------------------------------------------------------------------------- */
-
-static ptrdiff_t skip_value(const unsigned char *s, ptrdiff_t pos, ptrdiff_t len, int depth);
-
-/* The object or array at `pos` (at JSON depth `depth`): after it, or -1 (invalid, too deep). */
-static ptrdiff_t
-skip_container(const unsigned char *s, ptrdiff_t pos, ptrdiff_t len, int depth)
-{
-    int is_object = s[pos] == '{';
-    unsigned char close = is_object ? '}' : ']';
-    pos = lex_ws(s, pos + 1, len);
-    if (pos < len && s[pos] == close) {
-        return pos + 1;
-    }
-    for (;;) {
-        if (is_object) {
-            Token key;
-            if (pos >= len || s[pos] != '"' || (pos = lex_string(s, pos, len, &key)) < 0) {
-                return -1;
-            }
-            pos = lex_ws(s, pos, len);
-            if (pos >= len || s[pos] != ':') {
-                return -1;
-            }
-            pos++;
-        }
-        pos = lex_separator_space(s, pos, len);
-        /* a value at depth + 1: beyond MAX_DEPTH even a scalar makes Python decide */
-        if (pos >= len || depth + 1 > MAX_DEPTH || (pos = skip_value(s, pos, len, depth + 1)) < 0) {
-            return -1;
-        }
-        pos = lex_ws(s, pos, len);
-        if (pos >= len) {
-            return -1;
-        }
-        unsigned char c = s[pos++];
-        if (c == ',') {
-            pos = lex_separator_space(s, pos, len);
-            continue;
-        }
-        return c == close ? pos : -1;
-    }
-}
-
-/* The value at `pos` (not at the end of the text): after it, or -1 (invalid or too deep). */
-static ptrdiff_t
-skip_value(const unsigned char *s, ptrdiff_t pos, ptrdiff_t len, int depth)
-{
-    unsigned char c = s[pos];
-    if (c == '{' || c == '[') {
-        return skip_container(s, pos, len, depth);
-    }
-    Token t;
-    return lex_scalar(s, pos, len, &t, c);
-}
-
-/* ---------------------------------------------------------------------------------------- */
 /* Leaves                                                                                   */
 /* ---------------------------------------------------------------------------------------- */
 
@@ -105,7 +47,7 @@ read_leaf(const unsigned char *s, ptrdiff_t pos, ptrdiff_t len, const Node *node
         t->type = c == '{' ? T_OBJECT : T_ARRAY;
         t->flags = 0;
         t->start = pos;
-        end = skip_container(s, pos, len, depth);
+        end = fq_skip_container(s, pos, len, depth);
         t->end = end;
     } else {
         end = lex_scalar(s, pos, len, t, c);
@@ -271,7 +213,7 @@ read_nested(Render *r, const Node *node, ptrdiff_t slot, ptrdiff_t pos, int dept
     r->tmp.len = start;
     r->nslots = nslots;
     r->slots[slot].type = T_MISMATCH;
-    end = skip_value(s, pos, r->doc.len, jdepth);
+    end = fq_skip_value(s, pos, r->doc.len, jdepth);
     return end < 0 ? STOP_GIVEUP : end;
 }
 
@@ -287,7 +229,7 @@ read_member(Render *r, const Node *node, ptrdiff_t slot, ptrdiff_t pos, int dept
         unsigned char c = s[pos];
         if (FQ_UNLIKELY((c == '{' || c == '[') && node->leaf != L_JSON)) {
             r->slots[slot].type = T_MISMATCH;
-            pos = skip_container(s, pos, r->doc.len, jdepth);
+            pos = fq_skip_container(s, pos, r->doc.len, jdepth);
             return pos < 0 ? STOP_GIVEUP : pos;
         }
         return read_leaf(s, pos, r->doc.len, node, &r->slots[slot], jdepth);
@@ -330,7 +272,7 @@ read_members(Render *r, const Node *node, ptrdiff_t base, const char *name, ptrd
         }
     }
     if (end < 0) {
-        end = skip_value(r->doc.s, pos, r->doc.len, jdepth);
+        end = fq_skip_value(r->doc.s, pos, r->doc.len, jdepth);
         return end < 0 ? STOP_GIVEUP : end;
     }
     return end;
@@ -425,6 +367,9 @@ render_object(Render *r, const Node *node, Buffer *target, ptrdiff_t pos, int de
     if (pos < len && s[pos] == '}') {
         pos++;
     } else {
+        if (jdepth + 1 > MAX_DEPTH) {
+            return STOP_GIVEUP; /* its members are too deep: Python decides */
+        }
         for (;;) {
             Token key;
             if (pos >= len || s[pos] != '"' || (pos = lex_string(s, pos, len, &key)) < 0) {
@@ -433,18 +378,28 @@ render_object(Render *r, const Node *node, Buffer *target, ptrdiff_t pos, int de
             if ((key.flags & F_ESCAPED) && node->reads) {
                 return STOP_GIVEUP; /* an escaped key might spell a source: only Python can tell */
             }
-            pos = lex_ws(s, pos, len);
-            if (pos >= len || s[pos] != ':') {
-                return STOP_GIVEUP;
-            }
-            pos = lex_separator_space(s, pos + 1, len);
-            if (pos >= len || jdepth + 1 > MAX_DEPTH) {
-                return STOP_GIVEUP;
+            /* PostgreSQL writes '": ' after a key */
+            if (FQ_LIKELY(len - pos > 2 && s[pos] == ':' && s[pos + 1] == ' ' && s[pos + 2] > ' ')) {
+                pos += 2;
+            } else {
+                pos = lex_ws(s, pos, len);
+                if (pos >= len || s[pos] != ':') {
+                    return STOP_GIVEUP;
+                }
+                pos = lex_separator_space(s, pos + 1, len);
+                if (pos >= len) {
+                    return STOP_GIVEUP;
+                }
             }
             pos = read_members(r, node, base, (const char *)s + key.start, key.end - key.start,
                                pos, depth, jdepth + 1);
             if (pos < 0) {
                 return pos;
+            }
+            /* and ', ' between members */
+            if (FQ_LIKELY(len - pos > 2 && s[pos] == ',' && s[pos + 1] == ' ' && s[pos + 2] == '"')) {
+                pos += 2;
+                continue;
             }
             pos = lex_ws(s, pos, len);
             if (pos >= len) {

@@ -6,9 +6,6 @@
  */
 #include "internal.h"
 
-#include <errno.h>
-#include <stdlib.h>
-
 /* ---------------------------------------------------------------------------------------- */
 /* Output buffer                                                                            */
 /* ---------------------------------------------------------------------------------------- */
@@ -173,181 +170,6 @@ fq_write_string(Buffer *b, const unsigned char *s, const Token *t)
     return RS_OK;
 }
 
-/* ---------------------------------------------------------------------------------------- */
-/* Numbers                                                                                  */
-/* ---------------------------------------------------------------------------------------- */
-
-/* Integer literal → canonical digits (as Python's int would print), when it fits in int64. */
-static int
-integer_value(const unsigned char *text, const Token *t, long long *out)
-{
-    ptrdiff_t n = t->end - t->start;
-    if (!(t->flags & F_INTEGER) || n > 19) {
-        return -1;
-    }
-    const unsigned char *s = text + t->start;
-    if (n <= 18) { /* at most 18 digits: below 2**63, and the tokenizer checked the syntax */
-        int negative = s[0] == '-';
-        long long v = 0;
-        for (ptrdiff_t i = negative; i < n; i++) {
-            v = v * 10 + (s[i] - '0');
-        }
-        *out = negative ? -v : v;
-        return 0;
-    }
-    char tmp[24];
-    memcpy(tmp, s, (size_t)n);
-    tmp[n] = '\0';
-    errno = 0;
-    char *end;
-    long long v = strtoll(tmp, &end, 10);
-    if (errno != 0 || *end != '\0') {
-        return -1;
-    }
-    *out = v;
-    return 0;
-}
-
-/* The digits of v, as "%lld" writes them, at the end of tmp[32]; returns where they start. */
-static char *
-integer_digits(long long v, char *tmp)
-{
-    char *end = tmp + 32;
-    char *p = end;
-    /* through unsigned: -LLONG_MIN does not fit in a long long */
-    unsigned long long magnitude = v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v;
-    do {
-        *--p = (char)('0' + magnitude % 10);
-        magnitude /= 10;
-    } while (magnitude != 0);
-    if (v < 0) {
-        *--p = '-';
-    }
-    return p;
-}
-
-static int
-write_integer(Buffer *b, long long v)
-{
-    char tmp[32];
-    char *digits = integer_digits(v, tmp);
-    return buf_write(b, digits, tmp + 32 - digits) < 0 ? RS_NOMEM : RS_OK;
-}
-
-/* An integer as a JSON string: "123". */
-static int
-write_quoted_integer(Buffer *b, long long v)
-{
-    char tmp[34];
-    char *digits = integer_digits(v, tmp + 1);
-    *--digits = '"';
-    tmp[33] = '"';
-    return buf_write(b, digits, tmp + 34 - digits) < 0 ? RS_NOMEM : RS_OK;
-}
-
-/* A number token as a double (the value orjson.loads then float() gives). */
-static int
-double_value(const unsigned char *s, const Token *t, double *out)
-{
-    ptrdiff_t n = t->end - t->start;
-    if ((t->flags & F_INTEGER) && n > 19) {
-        return -1; /* orjson turns huge integers into floats its own way: let Python decide */
-    }
-    char stack[64];
-    char *tmp = stack;
-    if (n >= (ptrdiff_t)sizeof stack) {
-        tmp = fq_malloc((size_t)n + 1);
-        if (tmp == NULL) {
-            return -1;
-        }
-    }
-    memcpy(tmp, s + t->start, (size_t)n);
-    tmp[n] = '\0';
-    int ok = fq_parse_double(tmp, out) == 0;
-    if (tmp != stack) {
-        fq_free(tmp);
-    }
-    return ok ? 0 : -1;
-}
-
-static int
-write_float(Buffer *b, double v)
-{
-    char *text = fq_format_double(v);
-    if (text == NULL) {
-        return RS_NOMEM;
-    }
-    int status = buf_write(b, text, (ptrdiff_t)strlen(text)) < 0 ? RS_NOMEM : RS_OK;
-    fq_free(text);
-    return status;
-}
-
-/*
- * Whether a number's text is already what repr(float(text)) writes: -?(0|[1-9][0-9]*).[0-9]*[1-9]
- * with at most 15 significant digits and, below 1, at most 3 zeros after the point. Distinct
- * decimals of at most 15 significant digits are distinct doubles, so the shortest text that reads
- * back as the same double is this one; repr writes it without an exponent from 1e-4 to 1e16.
- */
-static int
-is_short_float_text(const unsigned char *s, ptrdiff_t n)
-{
-    ptrdiff_t i = 0;
-    if (i < n && s[i] == '-') {
-        i++;
-    }
-    ptrdiff_t integer_start = i;
-    while (i < n && (unsigned char)(s[i] - '0') < 10) {
-        i++;
-    }
-    ptrdiff_t integer_digits = i - integer_start;
-    if (integer_digits == 0 || i >= n || s[i] != '.' || s[n - 1] == '0') {
-        return 0;
-    }
-    int zero_integer = integer_digits == 1 && s[integer_start] == '0';
-    if (!zero_integer && s[integer_start] == '0') {
-        return 0;
-    }
-    ptrdiff_t fraction_start = ++i;
-    while (i < n && (unsigned char)(s[i] - '0') < 10) {
-        i++;
-    }
-    if (i != n || i == fraction_start) {
-        return 0; /* an exponent, or no fraction digits */
-    }
-    ptrdiff_t fraction_digits = n - fraction_start;
-    if (!zero_integer) {
-        return integer_digits + fraction_digits <= 15;
-    }
-    ptrdiff_t zeros = 0;
-    while (s[fraction_start + zeros] == '0') {
-        zeros++;
-    }
-    return zeros <= 3 && fraction_digits - zeros <= 15;
-}
-
-/* Write the token's number as our canonical JSON number (int digits or repr of the float). */
-static int
-write_number(Buffer *b, const unsigned char *s, const Token *t)
-{
-    long long iv;
-    if (t->flags & F_INTEGER) {
-        if (integer_value(s, t, &iv) < 0) {
-            return RS_GIVEUP;
-        }
-        return write_integer(b, iv);
-    }
-    if (is_short_float_text(s + t->start, t->end - t->start)) {
-        return buf_write(b, (const char *)s + t->start, t->end - t->start) < 0
-                   ? RS_NOMEM
-                   : RS_OK;
-    }
-    double dv;
-    if (double_value(s, t, &dv) < 0) {
-        return RS_GIVEUP;
-    }
-    return write_float(b, dv);
-}
-
 static int
 keys_equal(const unsigned char *s, const Token *a, const Token *b)
 {
@@ -365,7 +187,7 @@ write_json_scalar(Buffer *b, const unsigned char *s, const Token *t)
     case T_TRUE: return buf_write(b, "true", 4) < 0 ? RS_NOMEM : RS_OK;
     case T_FALSE: return buf_write(b, "false", 5) < 0 ? RS_NOMEM : RS_OK;
     case T_STRING: return fq_write_string(b, s, t);
-    default: return write_number(b, s, t);
+    default: return fq_write_number(b, s, t);
     }
 }
 
@@ -440,54 +262,6 @@ write_json(Buffer *b, const Parser *p, ptrdiff_t index, int depth)
 }
 
 /*
- * A plain decimal string that str(Decimal(s)) leaves unchanged: -?(0|[1-9][0-9]*)(.[0-9]+)?,
- * except "0.<6 or more zeros>..." whose adjusted exponent is below -6: str() writes those in
- * exponent form ("0.0000001" -> "1E-7", "0.0000000" -> "0E-7").
- */
-static int
-is_plain_decimal(const unsigned char *s, ptrdiff_t n)
-{
-    ptrdiff_t i = 0;
-    int zero_integer = 0;
-    if (i < n && s[i] == '-') {
-        i++;
-    }
-    if (i >= n) {
-        return 0;
-    }
-    if (s[i] == '0') {
-        zero_integer = 1;
-        i++;
-    } else if (s[i] >= '1' && s[i] <= '9') {
-        while (i < n && s[i] >= '0' && s[i] <= '9') {
-            i++;
-        }
-    } else {
-        return 0;
-    }
-    if (i < n && s[i] == '.') {
-        i++;
-        if (i >= n) {
-            return 0;
-        }
-        ptrdiff_t zeros = 0; /* leading zeros of the fraction */
-        while (i < n && s[i] == '0') {
-            zeros++;
-            i++;
-        }
-        int all_zero = (i >= n || s[i] < '0' || s[i] > '9');
-        while (i < n && s[i] >= '0' && s[i] <= '9') {
-            i++;
-        }
-        /* adjusted exponent of 0.<zeros>d...: -(zeros + 1); of 0.<zeros>: -zeros */
-        if (zero_integer && (all_zero ? zeros > 6 : zeros > 5)) {
-            return 0;
-        }
-    }
-    return i == n && n <= 1000;
-}
-
-/*
  * A JSON scalar field's value: a scalar token as write_json writes it, or a container (its
  * extent in `t`) tokenized into `json` and re-written.
  */
@@ -515,22 +289,22 @@ fq_write_leaf(Buffer *b, const Node *node, const unsigned char *s, const Token *
     case L_STRING:
         return t->type == T_STRING ? fq_write_string(b, s, t) : RS_GIVEUP;
     case L_INT:
-        if (t->type != T_NUMBER || !(t->flags & F_INTEGER) || integer_value(s, t, &iv) < 0 ||
+        if (t->type != T_NUMBER || !(t->flags & F_INTEGER) || fq_integer_value(s, t, &iv) < 0 ||
             iv < INT32_MIN || iv > INT32_MAX) {
             return RS_GIVEUP;
         }
-        return write_integer(b, iv);
+        return fq_write_integer(b, iv);
     case L_FLOAT:
         if (t->type == T_NUMBER && !(t->flags & F_INTEGER)) {
-            return write_number(b, s, t);
+            return fq_write_number(b, s, t);
         }
-        if (t->type != T_NUMBER || double_value(s, t, &dv) < 0) {
+        if (t->type != T_NUMBER || fq_double_value(s, t, &dv) < 0) {
             return RS_GIVEUP;
         }
         if ((t->flags & F_INTEGER) && dv == 0.0) {
             dv = 0.0; /* "-0" is the integer 0: float(0) is 0.0, not -0.0 */
         }
-        return write_float(b, dv);
+        return fq_write_float(b, dv);
     case L_BOOLEAN:
         if (t->type == T_TRUE) {
             return buf_write(b, "true", 4) < 0 ? RS_NOMEM : RS_OK;
@@ -543,8 +317,8 @@ fq_write_leaf(Buffer *b, const Node *node, const unsigned char *s, const Token *
         if (t->type == T_STRING) {
             return fq_write_string(b, s, t);
         }
-        if (t->type == T_NUMBER && (t->flags & F_INTEGER) && integer_value(s, t, &iv) == 0) {
-            return write_quoted_integer(b, iv);
+        if (t->type == T_NUMBER && (t->flags & F_INTEGER) && fq_integer_value(s, t, &iv) == 0) {
+            return fq_write_quoted_integer(b, iv);
         }
         return RS_GIVEUP;
     case L_UUID:
@@ -555,14 +329,14 @@ fq_write_leaf(Buffer *b, const Node *node, const unsigned char *s, const Token *
         return fq_write_string(b, s, t);
     case L_DECIMAL:
         if (t->type == T_STRING && !(t->flags & F_ESCAPED) &&
-            is_plain_decimal(s + t->start, t->end - t->start)) {
+            fq_is_plain_decimal(s + t->start, t->end - t->start)) {
             return fq_write_string(b, s, t);
         }
-        if (t->type == T_NUMBER && (t->flags & F_INTEGER) && integer_value(s, t, &iv) == 0) {
-            return write_quoted_integer(b, iv);
+        if (t->type == T_NUMBER && (t->flags & F_INTEGER) && fq_integer_value(s, t, &iv) == 0) {
+            return fq_write_quoted_integer(b, iv);
         }
-        if (t->type == T_NUMBER && !(t->flags & F_INTEGER) && double_value(s, t, &dv) == 0) {
-            if (buf_char(b, '"') < 0 || write_float(b, dv) != RS_OK || buf_char(b, '"') < 0) {
+        if (t->type == T_NUMBER && !(t->flags & F_INTEGER) && fq_double_value(s, t, &dv) == 0) {
+            if (buf_char(b, '"') < 0 || fq_write_float(b, dv) != RS_OK || buf_char(b, '"') < 0) {
                 return RS_NOMEM;
             }
             return RS_OK;
