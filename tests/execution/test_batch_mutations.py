@@ -168,6 +168,29 @@ async def test_all_items_written_in_one_call_and_read_back_in_one_statement(
     assert "ANY ($1::uuid[])" in executed[1]
 
 
+async def test_items_selected_without_their_entity_are_not_read_back(
+    schema: Schema, db: asyncpg.Connection, statements: list[str]
+) -> None:
+    statements.clear()
+    document = (
+        "mutation($input: [CreatePostInput!]!) { createPosts(input: $input) "
+        "{ status items { index status id } } }"
+    )
+    result = await schema.run(document, {"input": [_post("bare-a"), _post("bare-b")]})
+    payload = result["data"]["createPosts"]
+    assert payload["status"] == "SUCCESS"
+    ids = await db.fetch(
+        "SELECT id::text FROM tv_post WHERE identifier IN ('bare-a', 'bare-b') ORDER BY identifier"
+    )
+    assert [(i["index"], i["status"], i["id"]) for i in payload["items"]] == [
+        (0, "SUCCESS", ids[0]["id"]),
+        (1, "SUCCESS", ids[1]["id"]),
+    ]
+    executed = _data_statements(statements)
+    assert len(executed) == 1, executed
+    assert "fraiseql_call_items" in executed[0]
+
+
 async def test_a_failing_item_rolls_back_every_item(schema: Schema, db: asyncpg.Connection) -> None:
     items = [_post("atomic-1"), _post("atomic-2", author="nobody"), _post("atomic-3")]
     payload = (await schema.run(CREATE_POSTS, {"input": items}))["data"]["createPosts"]

@@ -148,6 +148,34 @@ async def test_create_reads_the_entity_back_with_the_selection(
     assert stored == payload["id"]
 
 
+async def test_a_payload_without_its_entity_is_not_read_back(
+    schema: Schema, db: asyncpg.Connection, statements: list[str]
+) -> None:
+    statements.clear()
+    await schema.run(CREATE, _new_post("read-back"))
+    with_entity = [s for s in statements if "textsend" in s]
+    statements.clear()
+    result = await schema.run(
+        "mutation($input: CreatePostInput!) { createPost(input: $input) { status id errors "
+        "{ field } } }",
+        _new_post("no-read-back"),
+    )
+    payload = result["data"]["createPost"]
+    assert payload["status"] == "SUCCESS" and payload["errors"] == []
+    stored = await db.fetchval("SELECT id::text FROM tv_post WHERE identifier = 'no-read-back'")
+    assert payload["id"] == stored
+    assert len(with_entity) == 1  # the read-back of the first request
+    assert [s for s in statements if "textsend" in s] == []
+    # __typename alone on the entity still needs to know whether it exists
+    statements.clear()
+    result = await schema.run(
+        "mutation($input: CreatePostInput!) { createPost(input: $input) { post { __typename } } }",
+        _new_post("typename-only"),
+    )
+    assert result["data"]["createPost"]["post"] == {"__typename": "Post"}
+    assert len([s for s in statements if "textsend" in s]) == 1
+
+
 async def test_trinity_reference_by_uuid(schema: Schema, db: asyncpg.Connection) -> None:
     alice = await db.fetchval("SELECT id::text FROM tb_user WHERE identifier = 'alice'")
     result = await schema.run(CREATE, _new_post("by-uuid", author=alice))

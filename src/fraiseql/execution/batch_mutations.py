@@ -29,10 +29,12 @@ async def run_batch_mutation(
     *,
     own_savepoint: bool,
     drop: Sequence[str] = (),
+    read_entity: bool = True,
 ) -> dict[str, Any]:
     """The payload source of one batch mutation: its status and one result per item.
 
-    The entities are read back without their top-level keys in ``drop``.
+    The entities are read back without their top-level keys in ``drop``, and not at all
+    without ``read_entity`` (no item's entity is selected).
     """
     target = root.target
     function = root.definition.sql_function
@@ -55,17 +57,21 @@ async def run_batch_mutation(
         await scope.undo()  # already undone by the statement; the read below shows what stands
     else:
         await scope.keep()
-    return await _payload(outcome, root, repository, drop)
+    return await _payload(outcome, root, repository, drop, read_entity)
 
 
 async def _payload(
-    outcome: BatchOutcome, root: RootFieldModel, repository: QueryRepository, drop: Sequence[str]
+    outcome: BatchOutcome,
+    root: RootFieldModel,
+    repository: QueryRepository,
+    drop: Sequence[str],
+    read_entity: bool,
 ) -> dict[str, Any]:
     target = root.target
     assert target is not None
     ids = [item.id for item in outcome.items if item.id is not None]
     entities: dict[str, Any] = {}
-    if ids:
+    if ids and read_entity:
         for row in await repository.fetch_rows(
             select_by_ids(target, ids, drop=drop, as_bytes=True)
         ):

@@ -305,7 +305,12 @@ class Executor:
             source: Any
             if model.kind == "mutation":
                 source = await run_mutation(
-                    model, arguments, repository, own_savepoint=own_savepoint, drop=root.pruned
+                    model,
+                    arguments,
+                    repository,
+                    own_savepoint=own_savepoint,
+                    drop=root.pruned,
+                    read_entity=root.reads_entity,
                 )
             elif model.kind == "custom":
                 info = make_info(field, [root.key])

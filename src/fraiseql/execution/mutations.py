@@ -33,15 +33,22 @@ async def run_mutation(
     *,
     own_savepoint: bool,
     drop: Sequence[str] = (),
+    read_entity: bool = True,
 ) -> dict[str, Any]:
     """The payload source of one auto mutation: status, message, id, entity, errors.
 
     The entity is read back without its top-level keys in ``drop`` (those the selection
-    leaves out, see ``RootPlan.pruned``).
+    leaves out, see ``RootPlan.pruned``), and not at all without ``read_entity`` (a selection
+    without the entity: ``RootPlan.reads_entity``).
     """
     if root.batch is not None:
         return await run_batch_mutation(
-            root, arguments, repository, own_savepoint=own_savepoint, drop=drop
+            root,
+            arguments,
+            repository,
+            own_savepoint=own_savepoint,
+            drop=drop,
+            read_entity=read_entity,
         )
     target = root.target
     function = root.definition.sql_function
@@ -70,7 +77,7 @@ async def run_mutation(
     else:
         await scope.keep()
     entity = None
-    if outcome.id is not None:
+    if outcome.id is not None and read_entity:
         text = await repository.fetch_value(
             select_one(target, "id", str(outcome.id), drop=drop, as_bytes=True)
         )

@@ -25,7 +25,7 @@ from graphql import (
 )
 
 from fraiseql.execution.outcome import PreparedOperation
-from fraiseql.execution.pruning import unselected_keys
+from fraiseql.execution.pruning import reads_entity, unselected_keys
 from fraiseql.execution.selection import collect_fields, directive_variables
 from fraiseql.execution.shapes import FieldPlan, Shape, ShapeBuilder
 from fraiseql.native import active_builder
@@ -41,7 +41,8 @@ class RootPlan:
 
     ``pruned`` names the top-level keys of the stored documents that the root field's statement
     leaves in the database because the selection does not read them (empty: whole documents;
-    see ``execution/pruning.py``).
+    see ``execution/pruning.py``). ``reads_entity`` is false for an auto mutation whose payload
+    selection leaves out the entity, which is then not read back.
     """
 
     key: str
@@ -54,6 +55,7 @@ class RootPlan:
     compiled: Any = None
     guards: tuple[FieldPlan, ...] = ()
     pruned: tuple[str, ...] = ()
+    reads_entity: bool = True
     member_prefix: bytes = dataclass_field(init=False, default=b"")
 
     def __post_init__(self) -> None:
@@ -199,6 +201,7 @@ class PreparedDocumentOperation(PreparedOperation):
                     compile(field),
                     guarded_fields(field),
                     unselected_keys(model, shape) if prune else (),
+                    reads_entity(model, shape),
                 )
             )
         introspection = None

@@ -53,6 +53,17 @@ def unselected_keys(root: RootFieldModel, shape: Shape) -> tuple[str, ...]:
     return tuple(field.python_name for field in unselected)
 
 
+def reads_entity(root: RootFieldModel, shape: Shape) -> bool:
+    """Whether an auto mutation's selection reads the entity it wrote (for any other root: True).
+
+    A payload selected for its status, id or errors alone does not need the entity read back
+    from the query path: that statement is then skipped.
+    """
+    if root.kind != "mutation":
+        return True
+    return shape.has_resolvers or bool(_entity_shapes(root, shape))
+
+
 def is_composite(field: FieldModel) -> bool:
     """True for a field holding an object, or a list of objects (of any nesting)."""
     named = field.type_ref.innermost()
