@@ -503,6 +503,22 @@ finish(Render *r, int status)
     return result;
 }
 
+/*
+ * Room reserved for a response up front: about as much output as input (a projection is rarely
+ * larger than its documents), capped below malloc's mmap threshold, instead of growing from
+ * nothing by doubling.
+ */
+#define OUTPUT_RESERVE_MAX ((ptrdiff_t)96 * 1024)
+
+/* The length of a row's text as the reservation counts it (0 for anything else). */
+static ptrdiff_t
+text_size(PyObject *text)
+{
+    return PyBytes_CheckExact(text)     ? PyBytes_GET_SIZE(text)
+           : PyUnicode_CheckExact(text) ? PyUnicode_GET_LENGTH(text)
+                                        : 0;
+}
+
 static PyObject *
 render_one(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
 {
@@ -518,12 +534,14 @@ render_one(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
     if (args[1] == Py_None) {
         status = root->nullable ? (fq_buf_write(&r.out, "null", 4) < 0 ? RS_NOMEM : RS_OK) : RS_GIVEUP;
     } else {
-        status = render_text(&r, root, args[1]);
+        ptrdiff_t expected = text_size(args[1]);
+        status = fq_buf_reserve(&r.out, expected < OUTPUT_RESERVE_MAX ? expected + 1
+                                                                      : OUTPUT_RESERVE_MAX) < 0
+                     ? RS_NOMEM
+                     : render_text(&r, root, args[1]);
     }
     return finish(&r, status);
 }
-
-#define OUTPUT_RESERVE_MAX ((ptrdiff_t)96 * 1024)
 
 static PyObject *
 render_rows(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
@@ -549,16 +567,9 @@ render_rows(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
     start_render(&r);
     Py_ssize_t n = PySequence_Fast_GET_SIZE(rows);
     PyObject **items = PySequence_Fast_ITEMS(rows);
-    /*
-     * Room for about as much output as input up front (capped below malloc's mmap threshold),
-     * instead of growing from nothing by doubling: a projection is rarely larger than its rows.
-     */
     ptrdiff_t expected = 2;
     for (Py_ssize_t i = 0; i < n && expected < OUTPUT_RESERVE_MAX; i++) {
-        PyObject *row = items[i];
-        expected += 1 + (PyBytes_CheckExact(row)     ? PyBytes_GET_SIZE(row)
-                         : PyUnicode_CheckExact(row) ? PyUnicode_GET_LENGTH(row)
-                                                     : 0);
+        expected += 1 + text_size(items[i]);
     }
     int status = fq_buf_reserve(&r.out, expected < OUTPUT_RESERVE_MAX ? expected
                                                                       : OUTPUT_RESERVE_MAX) < 0 ||
