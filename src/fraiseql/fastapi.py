@@ -1,21 +1,29 @@
 """FastAPI adapter: the GraphQL endpoint as an ``APIRouter`` (needs the ``fastapi`` extra).
 
 The router carries the same :class:`~fraiseql.asgi.http.GraphQLHTTPHandler` as the Starlette
-application. Application-wide concerns stay with the FastAPI application: add CORS with
-``app.add_middleware`` (or ``CORSConfig.middleware()``) and startup/shutdown with its lifespan.
+application, instrumented the same way when given an installed
+:class:`~fraiseql.observability.Observability`, with its metrics route and, on request, the
+health routes. Application-wide concerns stay with the FastAPI application: add CORS with
+``app.add_middleware`` (or ``CORSConfig.middleware()``), and pass :func:`lifespan` (or a
+lifespan of your own that does the same) to open the pool and start the observability hooks.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from starlette.routing import Route
+from starlette.types import Lifespan
 
+from fraiseql.asgi.app import lifespan_from_hooks
 from fraiseql.asgi.batch import DEFAULT_MAX_BATCH_SIZE
 from fraiseql.asgi.body import DEFAULT_MAX_BODY_SIZE
 from fraiseql.asgi.http import DEFAULT_CSRF_HEADERS, ContextGetter, GraphQLHTTPHandler
 from fraiseql.execution.protocol import OperationExecutor
+from fraiseql.observability.config import InstalledObservability
+from fraiseql.observability.health import health_routes
+from fraiseql.schema.schema import Schema
 
 if TYPE_CHECKING:
     from fastapi import APIRouter
@@ -32,10 +40,18 @@ def graphql_router(
     max_batch_size: int = DEFAULT_MAX_BATCH_SIZE,
     csrf_require_header_on_get: bool = False,
     csrf_get_header_names: Iterable[str] = DEFAULT_CSRF_HEADERS,
+    observability: InstalledObservability | None = None,
+    health_paths: tuple[str, str] | None = None,
 ) -> APIRouter:
     """Build an ``APIRouter`` serving GraphQL over HTTP at ``path``; include it in your app.
 
-    Raises ``ImportError`` with installation advice when FastAPI is not installed.
+    ``observability`` is what ``Observability(...).install(schema)`` returned: every request is
+    then observed (logs, metrics, tracing, error records) and its routes (``/metrics``) are
+    served beside ``path``; its startup and shutdown hooks are run by :func:`lifespan`.
+    ``health_paths`` adds the liveness and readiness routes (for example
+    ``fraiseql.observability.health.DEFAULT_HEALTH_PATHS``), readiness checking the
+    executor's database. Raises ``ImportError`` with installation advice when FastAPI is not
+    installed.
     """
     try:
         from fastapi import APIRouter
@@ -51,9 +67,24 @@ def graphql_router(
         max_batch_size=max_batch_size if batching else None,
         csrf_require_header_on_get=csrf_require_header_on_get,
         csrf_get_header_names=csrf_get_header_names,
+        instrumentation=observability.instrumentation if observability else None,
     )
     router = APIRouter()
     # A plain Starlette route to an ASGI app, with no method list: every method reaches the
     # handler, which answers 405 itself. FastAPI copies such routes on ``include_router``.
     router.routes.append(Route(path, handler, name="graphql", include_in_schema=False))
+    if health_paths is not None:
+        router.routes.extend(health_routes(getattr(executor, "database", None), health_paths))
+    if observability is not None:
+        router.routes.extend(observability.routes)
     return router
+
+
+def lifespan(schema: Schema, observability: InstalledObservability | None = None) -> Lifespan[Any]:
+    """A FastAPI ``lifespan=``: open ``schema``'s pool, then start ``observability``'s hooks.
+
+    At shutdown the hooks stop first (the error recorder drains its queue), then the pool
+    closes; the same order as :func:`fraiseql.create_app`.
+    """
+    hooks = observability or InstalledObservability()
+    return lifespan_from_hooks((schema.open, *hooks.on_startup), (*hooks.on_shutdown, schema.close))
