@@ -95,6 +95,7 @@ typedef struct {
     ptrdiff_t count; /* members (objects) or items (arrays) */
 } Token;
 
+/* A text being read: its bytes, length and position, and the tokens fq_tokenize records. */
 typedef struct {
     const unsigned char *s;
     ptrdiff_t len;
@@ -102,7 +103,6 @@ typedef struct {
     Token *tokens;
     ptrdiff_t ntokens;
     ptrdiff_t cap;
-    int giveup; /* the input needs the Python builder (invalid or unusual) */
 } Parser;
 
 typedef struct Buffer Buffer;
