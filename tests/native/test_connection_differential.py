@@ -11,7 +11,6 @@ flag. Typical pages must take the C path, so the comparison cannot pass by alway
 
 from __future__ import annotations
 
-import os
 from typing import Any
 
 import orjson
@@ -29,13 +28,9 @@ from fraiseql.native.connection import Declined
 from fraiseql.sql.cursor import encode_cursor
 from fraiseql.sql.select import EdgeRows
 
-from .test_differential import C_BUILDER, Thing, document, examples, outcome
+from .test_differential import C_BUILDER, C_PASS_ONLY, Thing, document, examples, outcome
 
-pytestmark = pytest.mark.skipif(
-    os.environ.get("FRAISEQL_IMPL") == "python",
-    reason="compares the C core with the Python builder whatever FRAISEQL_IMPL says: "
-    "it runs once, in the FRAISEQL_IMPL=c pass",
-)
+pytestmark = C_PASS_ONLY
 
 
 @fraiseql.query

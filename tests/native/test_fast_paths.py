@@ -10,10 +10,9 @@ builders, and the valid ones must take the C path.
 
 from __future__ import annotations
 
-import os
-
 import pytest
 from tests.native.test_differential import (
+    C_PASS_ONLY,
     SERIALIZERS,
     _native,
     as_bytes,
@@ -25,11 +24,7 @@ from tests.native.test_differential import (
 
 from fraiseql.execution.shapes import LEAF, LIST, OBJECT, FieldPlan, Shape
 
-pytestmark = pytest.mark.skipif(
-    os.environ.get("FRAISEQL_IMPL") == "python",
-    reason="compares the C core with the Python builder whatever FRAISEQL_IMPL says: "
-    "it runs once, in the FRAISEQL_IMPL=c pass",
-)
+pytestmark = C_PASS_ONLY
 
 assert _native is not None
 

@@ -10,10 +10,9 @@ builder; the valid ones must take the C path.
 
 from __future__ import annotations
 
-import os
-
 import pytest
 from tests.native.test_differential import (
+    C_PASS_ONLY,
     SERIALIZERS,
     _native,
     assert_same_one,
@@ -23,11 +22,7 @@ from tests.native.test_differential import (
 
 from fraiseql.execution.shapes import LEAF, LIST, OBJECT, FieldPlan, Shape
 
-pytestmark = pytest.mark.skipif(
-    os.environ.get("FRAISEQL_IMPL") == "python",
-    reason="compares the C core with the Python builder whatever FRAISEQL_IMPL says: "
-    "it runs once, in the FRAISEQL_IMPL=c pass",
-)
+pytestmark = C_PASS_ONLY
 
 assert _native is not None
 
