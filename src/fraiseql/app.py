@@ -7,13 +7,24 @@ from typing import Any
 
 from starlette.applications import Starlette
 
-from fraiseql.asgi.app import build_asgi_app
+from fraiseql.asgi.app import LifespanHook, build_asgi_app
 from fraiseql.asgi.batch import DEFAULT_MAX_BATCH_SIZE
 from fraiseql.asgi.cors import CORSConfig
 from fraiseql.asgi.http import ContextGetter
 from fraiseql.observability.config import InstalledObservability, Observability
 from fraiseql.observability.health import DEFAULT_HEALTH_PATHS, health_routes
 from fraiseql.schema.schema import Schema
+
+
+def lifespan_hooks(
+    schema: Schema, observed: InstalledObservability
+) -> tuple[tuple[LifespanHook, ...], tuple[LifespanHook, ...]]:
+    """Startup and shutdown hooks of an app around ``schema``'s pool.
+
+    The pool opens first and closes last, so the observability hooks (the error recorder's
+    writer) run while it is open.
+    """
+    return (schema.open, *observed.on_startup), (*observed.on_shutdown, schema.close)
 
 
 def create_app(
@@ -65,6 +76,7 @@ def create_app(
         )
     observed = observability.install(schema) if observability else InstalledObservability()
     routes = health_routes(schema.database, health_paths) if health_paths else []
+    on_startup, on_shutdown = lifespan_hooks(schema, observed)
     app = build_asgi_app(
         schema,
         path=path,
@@ -75,8 +87,8 @@ def create_app(
         batching=batching,
         max_batch_size=max_batch_size,
         csrf_require_header_on_get=csrf_require_header_on_get,
-        on_startup=(schema.open, *observed.on_startup),
-        on_shutdown=(*observed.on_shutdown, schema.close),
+        on_startup=on_startup,
+        on_shutdown=on_shutdown,
         instrumentation=observed.instrumentation,
         routes=[*routes, *observed.routes],
     )

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from starlette.routing import Route
 from starlette.types import Lifespan
 
+from fraiseql.app import lifespan_hooks
 from fraiseql.asgi.app import lifespan_from_hooks
 from fraiseql.asgi.batch import DEFAULT_MAX_BATCH_SIZE
 from fraiseql.asgi.body import DEFAULT_MAX_BODY_SIZE
@@ -84,7 +85,7 @@ def lifespan(schema: Schema, observability: InstalledObservability | None = None
     """A FastAPI ``lifespan=``: open ``schema``'s pool, then start ``observability``'s hooks.
 
     At shutdown the hooks stop first (the error recorder drains its queue), then the pool
-    closes; the same order as :func:`fraiseql.create_app`.
+    closes; the same hooks, in the same order, as :func:`fraiseql.create_app`.
     """
-    hooks = observability or InstalledObservability()
-    return lifespan_from_hooks((schema.open, *hooks.on_startup), (*hooks.on_shutdown, schema.close))
+    on_startup, on_shutdown = lifespan_hooks(schema, observability or InstalledObservability())
+    return lifespan_from_hooks(on_startup, on_shutdown)

@@ -78,3 +78,33 @@ async def test_without_observability_the_router_serves_graphql_only(blog_databas
         ready = await client.get("/health/ready")
     assert response.status_code == 200
     assert metrics.status_code == 404 and ready.status_code == 404
+
+
+async def test_bad_requests_through_an_observed_router_are_refused_and_counted(
+    blog_database: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    schema = fraiseql.Schema(types=TYPES, queries=TEST_QUERIES, database_url=blog_database)
+    observed = Observability(metrics=True, log_requests=True).install(schema)
+    app = FastAPI(lifespan=lifespan(schema, observed))
+    app.include_router(graphql_router(schema, observability=observed, max_body_size=1024))
+    caplog.set_level(logging.INFO, logger="fraiseql.request")
+    headers = {"Content-Type": "application/json"}
+    async with serving(app) as client:
+        broken = await client.post(
+            "/graphql", content=b'{"query": "{ posts { id } ', headers=headers
+        )
+        huge = await client.post("/graphql", content=b"{" + b" " * 4096 + b"}", headers=headers)
+        not_json = await client.post(
+            "/graphql", content=b"query", headers={"Content-Type": "text/plain"}
+        )
+        deep = await client.post("/graphql", json={"query": "{" + "a {" * 400 + "}" * 401})
+        metrics = await client.get("/metrics")
+    for response in (broken, huge, not_json, deep):
+        assert response.status_code < 500, response.text
+        assert response.json()["errors"][0]["message"]
+    assert (broken.status_code, huge.status_code) == (400, 413)
+    assert not_json.status_code in (400, 415)
+    statuses = sorted(r.fraiseql["status"] for r in caplog.records if r.name == "fraiseql.request")
+    assert statuses == sorted(r.status_code for r in (broken, huge, not_json, deep))
+    values = samples(metrics.text)
+    assert sum(v for (name, _), v in values.items() if name == "fraiseql_requests_total") == 4

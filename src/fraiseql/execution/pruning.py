@@ -15,6 +15,9 @@ column. Keys the type does not declare stay in the documents. Nothing is removed
 code could read a key the selection does not name: a field resolver anywhere in the selection
 or declared on the type (resolvers see the whole document as ``self``), or a value whose
 concrete type is chosen at run time (interfaces, unions).
+
+The same reading of the selection tells whether an auto mutation's payload selects its entity
+at all (``reads_entity``); when it does not, the entity is not read back.
 """
 
 from __future__ import annotations
