@@ -32,7 +32,9 @@ stop(int status)
 
 /*
  * The value at `pos` for a leaf: a scalar token, or for a JSON leaf an object or array (its
- * extent: its values are tokenized only when written). After it, or STOP_GIVEUP.
+ * extent: its values are tokenized only when written). Any other leaf's object or array is only
+ * checked and marked T_MISMATCH: a later member of the same name may replace it. After the
+ * value, or STOP_GIVEUP (invalid JSON).
  */
 FQ_INLINE ptrdiff_t
 read_leaf(const unsigned char *s, ptrdiff_t pos, ptrdiff_t len, const Node *node, Token *t,
@@ -41,10 +43,7 @@ read_leaf(const unsigned char *s, ptrdiff_t pos, ptrdiff_t len, const Node *node
     unsigned char c = s[pos];
     ptrdiff_t end;
     if (FQ_UNLIKELY(c == '{' || c == '[')) {
-        if (node->leaf != L_JSON) {
-            return STOP_GIVEUP;
-        }
-        t->type = c == '{' ? T_OBJECT : T_ARRAY;
+        t->type = node->leaf != L_JSON ? T_MISMATCH : c == '{' ? T_OBJECT : T_ARRAY;
         t->flags = 0;
         t->start = pos;
         end = fq_skip_container(s, pos, len, depth);
@@ -55,7 +54,10 @@ read_leaf(const unsigned char *s, ptrdiff_t pos, ptrdiff_t len, const Node *node
     return end < 0 ? STOP_GIVEUP : end;
 }
 
-/* A leaf's token written into `target` (a null only where the leaf is nullable). */
+/*
+ * A slot's or a leaf's token written into `target`: a null only where the node is nullable, a
+ * value its field cannot take (T_MISMATCH) never.
+ */
 FQ_INLINE int
 write_leaf_token(Render *r, const Node *node, const Token *t, Buffer *target, int depth)
 {
@@ -67,6 +69,9 @@ write_leaf_token(Render *r, const Node *node, const Token *t, Buffer *target, in
     }
     if (is_plain_text_leaf(node, r->doc.s, t)) {
         return write_plain_string(target, r->doc.s, t); /* most values: copied as they are */
+    }
+    if (t->type == T_MISMATCH) { /* after the common cases, which never hold one */
+        return RS_GIVEUP;
     }
     return fq_write_leaf(target, node, r->doc.s, t, &r->json, depth);
 }
@@ -225,14 +230,7 @@ FQ_INLINE ptrdiff_t
 read_member(Render *r, const Node *node, ptrdiff_t slot, ptrdiff_t pos, int depth, int jdepth)
 {
     if (FQ_LIKELY(node->kind == N_LEAF)) {
-        const unsigned char *s = r->doc.s;
-        unsigned char c = s[pos];
-        if (FQ_UNLIKELY((c == '{' || c == '[') && node->leaf != L_JSON)) {
-            r->slots[slot].type = T_MISMATCH;
-            pos = fq_skip_container(s, pos, r->doc.len, jdepth);
-            return pos < 0 ? STOP_GIVEUP : pos;
-        }
-        return read_leaf(s, pos, r->doc.len, node, &r->slots[slot], jdepth);
+        return read_leaf(r->doc.s, pos, r->doc.len, node, &r->slots[slot], jdepth);
     }
     return read_nested(r, node, slot, pos, depth, jdepth);
 }
@@ -320,9 +318,6 @@ write_object(Render *r, const Node *node, ptrdiff_t base, Buffer *target, int de
             memcpy(target->data + target->len, tmp->data + slot->start, (size_t)n);
             target->len += n;
             continue;
-        }
-        if (slot->type == T_MISMATCH) {
-            return RS_GIVEUP;
         }
         if (slot->type == T_MISSING) {
             if (!field->node->nullable) {
