@@ -63,14 +63,19 @@ def create_app(
             "(types, queries, mutations, database_url, debug, ...), not both"
         )
     if schema is None:
-        from fraiseql.db.pool import PoolSettings
+        from fraiseql.db.pool import Database, PoolSettings
 
-        settings = PoolSettings.from_env(database_url)
+        database = schema_options.pop("database", None)
+        if database is None:
+            # Every setting read from the environment reaches the pool, not only the DSN.
+            database = Database(PoolSettings.from_env(database_url))
+        elif database_url is not None:
+            raise TypeError("create_app: give database_url= or database=, not both")
         schema = Schema(
             types=types,
             queries=queries,
             mutations=mutations,
-            database_url=settings.dsn,
+            database=database,
             debug=debug,
             **schema_options,
         )

@@ -61,8 +61,8 @@ class PoolSettings:
 
         ``FRAISEQL_POOL_MIN_SIZE``, ``FRAISEQL_POOL_MAX_SIZE``, ``FRAISEQL_POOL_ACQUIRE_TIMEOUT``
         (seconds) and ``FRAISEQL_STATEMENT_TIMEOUT_MS`` replace the defaults; ``overrides`` win
-        over both. A value that is not a positive number (zero allowed for the minimum size) is a
-        ``ValueError`` naming the variable.
+        over both. A value that is not a positive number (zero allowed for the minimum size), or a
+        minimum above the maximum, is a ``ValueError`` naming the variable.
         """
         dsn = dsn or os.environ.get(DATABASE_URL_ENV)
         if not dsn:
@@ -79,7 +79,13 @@ class PoolSettings:
             if value is None or value < 0 or (value == 0 and name != "min_size"):
                 raise ValueError(f"{variable} must be a positive {kind.__name__}, not {text!r}")
             from_environment[name] = value
-        return cls(dsn=dsn, **{**from_environment, **overrides})
+        settings = cls(dsn=dsn, **{**from_environment, **overrides})
+        if settings.min_size > settings.max_size:
+            raise ValueError(
+                f"the pool's minimum size ({settings.min_size}, FRAISEQL_POOL_MIN_SIZE) is above "
+                f"its maximum ({settings.max_size}, FRAISEQL_POOL_MAX_SIZE)"
+            )
+        return settings
 
 
 POOL_ENV: dict[str, tuple[str, type[int] | type[float]]] = {

@@ -76,7 +76,7 @@ class Schema:
         factory = GraphQLTypeFactory(self.model)
         self.graphql_schema: GraphQLSchema = factory.schema()
         if database is None and database_url is not None:
-            database = Database(PoolSettings(dsn=database_url))
+            database = Database(PoolSettings.from_env(database_url))
         self.database = database
         serializers = {definition.name: definition.serialize for definition in BUILTIN_SCALARS}
         serializers.update(factory.custom_serializers())
