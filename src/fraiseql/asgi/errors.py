@@ -7,6 +7,8 @@ from typing import Any
 
 import orjson
 
+from fraiseql.execution.error_bounds import shorten_message
+
 BAD_REQUEST = "BAD_REQUEST"
 INTERNAL_SERVER_ERROR = "INTERNAL_SERVER_ERROR"
 
@@ -49,11 +51,18 @@ def bad_request(message: str) -> TransportError:
 
 
 def error_body(message: str, code: str, **extensions: Any) -> bytes:
-    """Serialize ``{"errors": [{"message": ..., "extensions": {"code": ..., ...}}]}``."""
-    error = {"message": message, "extensions": {"code": code, **extensions}}
+    """Serialize ``{"errors": [{"message": ..., "extensions": {"code": ..., ...}}]}``.
+
+    The message may echo the request (a parameter name): it is shortened like every error message
+    (:func:`~fraiseql.execution.error_bounds.shorten_message`).
+    """
+    error = {"message": shorten_message(message), "extensions": {"code": code, **extensions}}
     return orjson.dumps({"errors": [error]})
 
 
 def request_errors_body(errors: list[dict[str, Any]]) -> bytes:
-    """Serialize the body of a GraphQL request error: ``errors`` only, no ``data`` entry."""
+    """Serialize the body of a GraphQL request error: ``errors`` only, no ``data`` entry.
+
+    ``errors`` come from a :class:`~fraiseql.execution.outcome.RequestError`, already bounded.
+    """
     return orjson.dumps({"errors": errors})

@@ -19,6 +19,7 @@ from graphql import (
 )
 from graphql.validation import NoSchemaIntrospectionCustomRule
 
+from fraiseql.execution.error_bounds import MAX_ERRORS, bound_errors
 from fraiseql.execution.errors import format_graphql_error
 from fraiseql.security.input_lists import literal_list_errors
 from fraiseql.security.limits import QueryLimits, check_cost, check_shape
@@ -76,6 +77,7 @@ class DocumentCache:
             # Not cached: its key would be up to a whole body, and refusing it again is cheap.
             return CachedDocument(None, [format_graphql_error(refused, "GRAPHQL_PARSE_FAILED")])
         entry = self._load(source)
+        entry.errors = bound_errors(entry.errors)  # once, so a repeated bad document stays cheap
         self._entries[source] = entry
         if len(self._entries) > self.max_size:
             self._entries.popitem(last=False)
@@ -92,8 +94,13 @@ class DocumentCache:
         )
         if shape_errors:
             return CachedDocument(document, shape_errors)
+        # One less than the response cap: graphql-core adds its own "Validation aborted" error.
         errors = validate(
-            self.schema, document, self.rules, hide_suggestions=not limits.suggestions
+            self.schema,
+            document,
+            self.rules,
+            max_errors=MAX_ERRORS - 1,
+            hide_suggestions=not limits.suggestions,
         )
         if errors:
             return CachedDocument(

@@ -1,4 +1,8 @@
-"""Errors as clients see them: spec-shaped dicts, internal details masked behind an error id."""
+"""Errors as clients see them: spec-shaped dicts, internal details masked behind an error id.
+
+What the client receives is bounded too (message lengths, error count and size): see
+:mod:`fraiseql.execution.error_bounds`.
+"""
 
 from __future__ import annotations
 

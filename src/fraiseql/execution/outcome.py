@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from fraiseql.execution.error_bounds import bound_errors
+
 OperationType = Literal["query", "mutation", "subscription"]
 
 
@@ -22,10 +24,13 @@ class RequestError(Exception):
     """The request cannot be executed: no ``data`` entry will be in the response.
 
     Raised for documents that do not parse or validate, unknown operation names and variable
-    values that do not coerce. ``errors`` are GraphQL-formatted error dicts, ready to serialize.
+    values that do not coerce. ``errors`` are GraphQL-formatted error dicts, ready to serialize;
+    they are bounded here (messages, count and size: see :func:`bound_errors`), so every transport
+    and every observer sees what the client is sent.
     """
 
     def __init__(self, errors: list[dict[str, Any]]) -> None:
+        errors = bound_errors(errors)
         super().__init__(errors[0]["message"] if errors else "request error")
         self.errors = errors
 
