@@ -77,9 +77,15 @@ only on indexed leading columns by default). Idempotent, so run on every start.
 
 
 async def add_peer_extras(dsn: str) -> None:
-    """Run ``PEER_EXTRAS`` (a no-op when they are there already)."""
+    """Run ``PEER_EXTRAS`` and FraiseQL's current ``CONTRACT_SQL`` (both idempotent).
+
+    A database kept from an earlier run gets the helpers of the FraiseQL being measured.
+    """
+    from fraiseql.db.commands import CONTRACT_SQL
+
     connection = await asyncpg.connect(dsn)
     try:
+        await connection.execute(CONTRACT_SQL)
         await connection.execute(PEER_EXTRAS)
     finally:
         await connection.close()

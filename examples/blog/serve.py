@@ -21,6 +21,7 @@ import uvicorn
 from examples.blog.app import TENANT_HEADER, build
 from examples.blog.database import PROJECT_ROOT, SCHEMA_FILES, load_schema, seed
 from examples.blog.security import APP_ROLE, security_sql
+from fraiseql.db.commands import CONTRACT_SQL
 
 logger = logging.getLogger("examples.blog.serve")
 
@@ -31,6 +32,7 @@ def _fingerprint() -> str:
     for path in SCHEMA_FILES:
         digest.update(path.read_bytes())
     digest.update(security_sql().encode())
+    digest.update(CONTRACT_SQL.encode())  # the helpers FraiseQL calls, loaded with the schema
     return "fraiseql example " + digest.hexdigest()[:16]
 
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
+from typing import Any
 
 import asyncpg
 import pytest
@@ -12,6 +14,7 @@ from tests.conftest import temporary_database
 
 import fraiseql
 from fraiseql import Schema
+from fraiseql.db.contract import MUTATE_SQL
 from fraiseql.db.pool import Database, PoolSettings
 
 
@@ -28,6 +31,11 @@ async def boom(info, input: BoomInput) -> Post:
 @fraiseql.mutation(sql_function="fn_test_bad_status")
 async def bad_status(info, input: BoomInput) -> Post:
     """Returns a status outside the contract."""
+
+
+@fraiseql.mutation(sql_function="fn_test_broken_contract")
+async def broken_contract(info, input: BoomInput) -> Post:
+    """Inserts a post, then returns success in a shape the contract refuses (by identifier)."""
 
 
 @fraiseql.mutation(sql_function="fn_test_flaky")
@@ -50,6 +58,21 @@ BEGIN
     INSERT INTO tb_post (identifier, fk_user, title, body, category_path)
     VALUES (input->>'identifier', 1, 'partial', '', 'tech');
     RETURN ROW('ok', NULL, NULL, NULL)::fraiseql_mutation_result;
+END $$;
+
+CREATE FUNCTION fn_test_broken_contract(input jsonb) RETURNS fraiseql_mutation_result
+LANGUAGE plpgsql AS $$
+DECLARE
+    v_id uuid;
+BEGIN
+    INSERT INTO tb_post (identifier, fk_user, title, body, category_path)
+    VALUES (input->>'identifier', 1, 'partial', '', 'tech') RETURNING id INTO v_id;
+    RETURN CASE input->>'identifier'
+        WHEN 'no-id' THEN fn_mutation_result('success', NULL, NULL, NULL)
+        WHEN 'errors-not-array' THEN fn_mutation_result('success', v_id, NULL, '{"message": "x"}')
+        WHEN 'error-not-object' THEN fn_mutation_result('noop', v_id, NULL, '["x"]')
+        ELSE fn_mutation_result('success', v_id, NULL, '[{"field": "title"}]')
+    END;
 END $$;
 
 CREATE SEQUENCE test_flaky_calls;
@@ -83,13 +106,22 @@ async def statements() -> list[str]:
 
 
 @pytest.fixture(scope="module")
-async def schema(writable: str, statements: list[str]) -> AsyncIterator[Schema]:
+async def arguments() -> list[tuple[Any, ...]]:
+    """The arguments of every statement the schema runs, in order."""
+    return []
+
+
+@pytest.fixture(scope="module")
+async def schema(
+    writable: str, statements: list[str], arguments: list[tuple[Any, ...]]
+) -> AsyncIterator[Schema]:
     database = Database(PoolSettings(dsn=writable), observe_statements=True)
     database.statement_observers.append(statements.append)
+    database.query_observers.append(lambda record: arguments.append(tuple(record.args)))
     schema = Schema(
         types=TYPES,
         queries=QUERIES,
-        mutations=[*MUTATIONS, boom, bad_status, flaky],
+        mutations=[*MUTATIONS, boom, bad_status, broken_contract, flaky],
         database=database,
     )
     await schema.open()
@@ -148,13 +180,44 @@ async def test_create_reads_the_entity_back_with_the_selection(
     assert stored == payload["id"]
 
 
+def _read_backs(statements: list[str], arguments: list[tuple[Any, ...]]) -> list[str]:
+    """The read-back statements run: on their own, or as ``fraiseql_mutate``'s argument."""
+    found = [s for s in statements if "textsend" in s]
+    for sql, args in zip(statements, arguments, strict=True):
+        if sql == MUTATE_SQL and args[2] is not None:
+            found.append(args[2])
+    return found
+
+
+async def test_a_lone_mutation_is_one_statement(
+    schema: Schema, statements: list[str], arguments: list[tuple[Any, ...]]
+) -> None:
+    """Call, undo on failure and read-back in one round trip: no BEGIN, no COMMIT."""
+    statements.clear()
+    arguments.clear()
+    result = await schema.run(CREATE, _new_post("one-round-trip"))
+    assert result["data"]["createPost"]["status"] == "SUCCESS"
+    assert statements == [MUTATE_SQL]
+    assert "textsend" in arguments[0][2] and arguments[0][3] == []
+    # a failed status too (its writes undone inside the statement)
+    statements.clear()
+    result = await schema.run(CREATE, _new_post("one-round-trip-2", author="nobody"))
+    assert result["data"]["createPost"]["status"] == "VALIDATION_ERROR"
+    assert statements == [MUTATE_SQL]
+
+
 async def test_a_payload_without_its_entity_is_not_read_back(
-    schema: Schema, db: asyncpg.Connection, statements: list[str]
+    schema: Schema,
+    db: asyncpg.Connection,
+    statements: list[str],
+    arguments: list[tuple[Any, ...]],
 ) -> None:
     statements.clear()
+    arguments.clear()
     await schema.run(CREATE, _new_post("read-back"))
-    with_entity = [s for s in statements if "textsend" in s]
+    with_entity = _read_backs(statements, arguments)
     statements.clear()
+    arguments.clear()
     result = await schema.run(
         "mutation($input: CreatePostInput!) { createPost(input: $input) { status id errors "
         "{ field } } }",
@@ -165,15 +228,16 @@ async def test_a_payload_without_its_entity_is_not_read_back(
     stored = await db.fetchval("SELECT id::text FROM tv_post WHERE identifier = 'no-read-back'")
     assert payload["id"] == stored
     assert len(with_entity) == 1  # the read-back of the first request
-    assert [s for s in statements if "textsend" in s] == []
+    assert _read_backs(statements, arguments) == []
     # __typename alone on the entity still needs to know whether it exists
     statements.clear()
+    arguments.clear()
     result = await schema.run(
         "mutation($input: CreatePostInput!) { createPost(input: $input) { post { __typename } } }",
         _new_post("typename-only"),
     )
     assert result["data"]["createPost"]["post"] == {"__typename": "Post"}
-    assert len([s for s in statements if "textsend" in s]) == 1
+    assert len(_read_backs(statements, arguments)) == 1
 
 
 async def test_trinity_reference_by_uuid(schema: Schema, db: asyncpg.Connection) -> None:
@@ -319,6 +383,27 @@ async def test_an_unknown_status_is_an_error_and_rolls_back(
     assert await db.fetchval("SELECT count(*) FROM tb_post WHERE identifier = 'bad-status'") == 0
 
 
+@pytest.mark.parametrize(
+    ("identifier", "complaint"),
+    [
+        ("no-id", "success without an id"),
+        ("errors-not-array", "errors that are not a JSON array"),
+        ("error-not-object", "an error without a message"),
+        ("error-without-message", "an error without a message"),
+    ],
+)
+async def test_a_result_that_breaks_the_contract_rolls_back(
+    schema: Schema, db: asyncpg.Connection, identifier: str, complaint: str
+) -> None:
+    result = await schema.run(
+        f'mutation {{ brokenContract(input: {{identifier: "{identifier}"}}) {{ status }} }}'
+    )
+    assert result["data"] is None
+    assert result["errors"][0]["extensions"]["code"] == "INVALID_MUTATION_RESULT"
+    assert complaint in result["errors"][0]["message"]
+    assert await db.fetchval("SELECT count(*) FROM tb_post WHERE identifier = $1", identifier) == 0
+
+
 async def test_serial_mutations_keep_earlier_successes(
     schema: Schema, db: asyncpg.Connection
 ) -> None:
@@ -387,3 +472,35 @@ async def test_optimistic_locking_never_overwrites_a_newer_version(
     assert await db.fetchval("SELECT title FROM tb_post WHERE identifier = 'locked'") == "v2"
     unconditional = await schema.run(query, {"input": {"post": "locked", "title": "v3"}})
     assert unconditional["data"]["updatePost"]["post"] == {"title": "v3", "version": 3}
+
+
+async def test_a_database_without_the_helper_still_mutates(
+    server_dsn: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A database loaded with an older CONTRACT_SQL: the request transaction, with a warning."""
+    async with temporary_database(server_dsn) as dsn:
+        await load_schema(dsn)
+        await seed(dsn, organisations=1, users=3, posts=2, comments_per_post=0)
+        connection = await asyncpg.connect(dsn)
+        try:
+            await connection.execute("DROP FUNCTION fraiseql_mutate(text, jsonb, text, text[])")
+            author = await connection.fetchval("SELECT identifier FROM tb_user LIMIT 1")
+        finally:
+            await connection.close()
+        statements: list[str] = []
+        database = Database(PoolSettings(dsn=dsn), observe_statements=True)
+        database.statement_observers.append(statements.append)
+        older = Schema(types=TYPES, queries=QUERIES, mutations=MUTATIONS, database=database)
+        await older.open()
+        try:
+            with caplog.at_level(logging.WARNING, logger="fraiseql.execution"):
+                first = await older.run(CREATE, _new_post("older-1", author=author))
+            assert first["data"]["createPost"]["status"] == "SUCCESS"
+            assert first["data"]["createPost"]["post"]["author"] == {"identifier": author}
+            assert "no fraiseql_mutate" in caplog.text
+            statements.clear()
+            second = await older.run(CREATE, _new_post("older-2", author=author))
+            assert second["data"]["createPost"]["status"] == "SUCCESS"
+            assert MUTATE_SQL not in statements  # asked once, not on every request
+        finally:
+            await older.close()

@@ -18,6 +18,7 @@ from tests.conftest import temporary_database
 
 import fraiseql
 from fraiseql import Connection, OrderBy, Schema
+from fraiseql.db.contract import MUTATE_SQL
 from fraiseql.db.pool import Database, PoolSettings
 from fraiseql.execution.outcome import GraphQLRequest
 from fraiseql.types.scalars import UUID
@@ -66,8 +67,13 @@ class Observed:
     def __init__(self, dsn: str, **options: Any) -> None:
         self.statements: list[str] = []
         database = Database(PoolSettings(dsn=dsn), observe_statements=True)
-        database.statement_observers.append(self.statements.append)
+        database.query_observers.append(self._record)
         self.schema = Schema(database=database, **options)
+
+    def _record(self, record: Any) -> None:
+        self.statements.append(record.query)
+        if record.query == MUTATE_SQL and record.args[2] is not None:
+            self.statements.append(record.args[2])  # the read-back, run inside that statement
 
     async def body(self, query: str, variables: dict[str, Any] | None = None) -> bytes:
         """The response bytes, exactly as the transport would send them."""

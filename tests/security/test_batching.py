@@ -12,6 +12,7 @@ from examples.blog.schema import MUTATIONS, QUERIES, TYPES
 from tests.conftest import temporary_database
 
 from fraiseql import Schema, SessionSettings, create_app
+from fraiseql.db.contract import MUTATE_SQL
 from fraiseql.db.pool import Database, PoolSettings
 from fraiseql.security.limits import QueryLimits
 
@@ -46,7 +47,14 @@ async def writable(server_dsn: str) -> AsyncIterator[str]:
 async def served(writable: str) -> AsyncIterator[tuple[httpx.AsyncClient, list[str]]]:
     statements: list[str] = []
     database = Database(PoolSettings(dsn=writable), observe_statements=True)
-    database.statement_observers.append(statements.append)
+    # A lone mutation carries the claims in its one statement: record them with it.
+    database.query_observers.append(
+        lambda record: statements.append(
+            f"{record.query} settings={record.args[3]}"
+            if record.query == MUTATE_SQL
+            else record.query
+        )
+    )
     schema = Schema(
         types=TYPES,
         queries=QUERIES,
@@ -111,10 +119,13 @@ async def test_members_are_independent_transactions(
     assert too_deep["errors"][0]["extensions"]["code"] == "QUERY_TOO_DEEP"
     # A later member sees what an earlier member committed.
     assert read_back["data"]["post"] == {"identifier": "batched-one"}
-    # Each member that touched the database opened its own transaction with the claims.
+    # Each member that touched the database ran with the claims: the read in its own
+    # transaction, each mutation as one statement carrying them.
     begins = [s for s in statements if s.upper().startswith("BEGIN")]
     settings = [s for s in statements if "set_config" in s]
-    assert len(begins) == len(settings) == 3
+    assert len(begins) == len(settings) == 1
+    folded = [s for s in statements if s.startswith(MUTATE_SQL)]
+    assert folded == [f"{MUTATE_SQL} settings=['app.caller', 'batcher']"] * 2
     connection = await asyncpg.connect(writable)
     try:
         identifiers = await connection.fetch(

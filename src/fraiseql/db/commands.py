@@ -14,7 +14,13 @@ from typing import Any
 import orjson
 
 from fraiseql.db.batch import CALL_ITEMS_SQL, BatchMode, BatchOutcome, read_item_rows
-from fraiseql.db.contract import CONTRACT_SQL, ContractError, MutationOutcome, check_outcome
+from fraiseql.db.contract import (
+    CONTRACT_SQL,
+    MUTATE_SQL,
+    ContractError,
+    MutationOutcome,
+    check_outcome,
+)
 from fraiseql.db.session import RequestSession
 from fraiseql.schema.inputs import input_to_json_value
 from fraiseql.sql.identifiers import quote_qualified
@@ -76,6 +82,23 @@ class CommandRepository:
         async with self._session.use() as connection:
             row = await connection.fetchrow(sql, arguments_json(arguments))
         return check_outcome(function, row)
+
+    async def call_and_read(
+        self, function: str, arguments: dict[str, Any], read_sql: str | None
+    ) -> tuple[MutationOutcome, bytes | None]:
+        """Call ``function`` and read its entity back in the request's one statement.
+
+        For a folded session (see :class:`RequestSession`): ``fraiseql_mutate`` sets the
+        request's settings, calls the function, undoes its writes when the status is not
+        success/noop, and runs ``read_sql`` (its ``$1`` the entity id as text; ``None``: no
+        read-back). Database errors are raised as they are; the statement then wrote nothing.
+        """
+        row = await self._session.fetchrow_folded(
+            MUTATE_SQL, quote_qualified(function), arguments_json(arguments), read_sql
+        )
+        outcome = check_outcome(function, row)
+        assert row is not None
+        return outcome, row[4]
 
     async def call_items(
         self, function: str, items: Sequence[Any], *, partial: bool = False

@@ -1,8 +1,9 @@
 """The mutation result contract: its SQL, and the check of each returned result.
 
-``CONTRACT_SQL`` creates the ``fraiseql_mutation_result`` type every mutation function returns
-and ``fraiseql_call_items``, the helper that calls such a function once per item of a JSON
-array, each item in a subtransaction (batch mutations and ``info.commands``).
+``CONTRACT_SQL`` creates the ``fraiseql_mutation_result`` type every mutation function returns,
+``fraiseql_call_items``, the helper that calls such a function once per item of a JSON array,
+each item in a subtransaction (batch mutations and ``info.commands``), and ``fraiseql_mutate``,
+which runs a single auto mutation with its settings and its read-back in one statement.
 """
 
 from __future__ import annotations
@@ -124,8 +125,72 @@ END;
 $fn$;
 """
 
-CONTRACT_SQL = _RESULT_TYPE_SQL + _CALL_ITEMS_SQL
-"""The result type and the item-calling helper; run once per database (idempotent)."""
+# One auto mutation as the request's only statement (see ``MUTATE_SQL``). The settings (claims,
+# role) are set transaction-locally first, so the call and the read-back run under them as in a
+# request transaction; the statement is its own transaction. A status other than success/noop,
+# or a result that breaks the contract (which ``check_outcome`` then reports), undoes the call's
+# writes (the block's subtransaction) and still returns its result; errors the
+# function raises fail the statement, which then wrote nothing. The read-back is a later
+# statement inside this volatile function: its snapshot sees the call's writes.
+_MUTATE_SQL = """
+CREATE OR REPLACE FUNCTION fraiseql_mutate(
+    function_name text, input jsonb, read_sql text, settings text[]
+) RETURNS TABLE (status text, id uuid, message text, errors text, entity bytea)
+LANGUAGE plpgsql AS $fn$
+DECLARE
+    v_function regprocedure;
+    v_result fraiseql_mutation_result;
+BEGIN
+    FOR i IN 1 .. coalesce(array_length(settings, 1), 0) / 2 LOOP
+        PERFORM set_config(settings[2 * i - 1], settings[2 * i], true);
+    END LOOP;
+    v_function := to_regprocedure(function_name || '(jsonb)');
+    IF v_function IS NULL THEN
+        RAISE EXCEPTION 'fraiseql_mutate: there is no function %(jsonb)', function_name
+            USING ERRCODE = 'undefined_function';
+    END IF;
+    BEGIN
+        EXECUTE format('SELECT * FROM %s($1)', v_function::oid::regproc)
+            INTO v_result USING input;
+        -- Undone unless the write may stand: success or noop, with the contract kept (success
+        -- names its entity; errors, if any, are an array of objects with a string message).
+        IF v_result.status IS DISTINCT FROM 'success' AND v_result.status IS DISTINCT FROM 'noop'
+            OR (v_result.status = 'success' AND v_result.id IS NULL)
+            OR (v_result.errors IS NOT NULL AND (
+                jsonb_typeof(v_result.errors) IS DISTINCT FROM 'array'
+                OR EXISTS (
+                    SELECT FROM jsonb_array_elements(v_result.errors) AS e
+                    WHERE jsonb_typeof(e) IS DISTINCT FROM 'object'
+                        OR jsonb_typeof(e -> 'message') IS DISTINCT FROM 'string'
+                )))
+        THEN
+            RAISE EXCEPTION 'undo' USING ERRCODE = 'FQM01';
+        END IF;
+    EXCEPTION WHEN SQLSTATE 'FQM01' THEN
+        NULL;  -- the call's writes are undone; its result is returned as it was
+    END;
+    status := v_result.status;
+    id := v_result.id;
+    message := v_result.message;
+    errors := v_result.errors::text;
+    IF read_sql IS NOT NULL AND v_result.id IS NOT NULL THEN
+        EXECUTE read_sql INTO entity USING v_result.id::text;
+    END IF;
+    RETURN NEXT;
+END;
+$fn$;
+"""
+
+MUTATE_SQL = (
+    "SELECT status, id, message, errors, entity "
+    "FROM fraiseql_mutate($1::text, $2::jsonb, $3::text, $4::text[])"
+)
+"""An auto mutation in one round trip: ``$1`` the quoted function name, ``$2`` its input,
+``$3`` the read-back statement (its ``$1`` is the entity's id as text) or NULL for none,
+``$4`` the request's settings as ``[name, value, name, value, ...]``."""
+
+CONTRACT_SQL = _RESULT_TYPE_SQL + _CALL_ITEMS_SQL + _MUTATE_SQL
+"""The result type and the calling helpers; run once per database (idempotent)."""
 
 
 class ContractError(FraiseQLError):

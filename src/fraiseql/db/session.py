@@ -28,12 +28,16 @@ class RequestSession:
     ``transactional=False`` is for a request that runs exactly one read statement: a single
     statement is atomic and sees one snapshot on its own, so BEGIN and COMMIT would only add
     two round trips. ``settings`` (claims, role, timeout) are set transaction-locally right
-    after BEGIN, in one statement; a session with settings is always transactional.
+    after BEGIN, in one statement; a session with settings is always transactional, unless
+    ``folded``: the request is then exactly one statement that sets the settings itself (an
+    auto mutation through ``fraiseql_mutate``), run by :meth:`fetchrow_folded`, and no other
+    statement may use the session, so none can run without the settings.
     """
 
     __slots__ = (
         "_connection",
         "_database",
+        "_folded",
         "_lock",
         "_readonly",
         "_rollback",
@@ -49,15 +53,39 @@ class RequestSession:
         readonly: bool = True,
         transactional: bool = True,
         settings: list[tuple[str, str]] | None = None,
+        folded: bool = False,
     ) -> None:
         self._database = database
         self._readonly = readonly
         self._settings = settings or []
-        self._transactional = transactional or bool(self._settings)
+        self._folded = folded
+        self._transactional = not folded and (transactional or bool(self._settings))
         self._rollback = False
         self._connection: asyncpg.pool.PoolConnectionProxy | None = None
         self._transaction: Transaction | None = None
         self._lock = asyncio.Lock()
+
+    @property
+    def folded(self) -> bool:
+        """Whether the request is one statement carrying its own settings (see the class)."""
+        return self._folded
+
+    async def fetchrow_folded(self, sql: str, *args: object) -> asyncpg.Record | None:
+        """Run the folded request's one statement; the settings go as its last parameter.
+
+        The settings are passed flat, ``[name, value, name, value, ...]`` (``text[]``); the
+        statement must set them before it reads or writes anything.
+        """
+        if not self._folded or self._connection is not None:
+            raise RuntimeError("fetchrow_folded runs the one statement of a folded session")
+        flat = [part for pair in self._settings for part in pair]
+        async with self._lock:
+            self._folded = False  # _ensure may take the connection now, once, without BEGIN
+            try:
+                connection = await self._ensure()
+            finally:
+                self._folded = True
+            return await connection.fetchrow(sql, *args, flat)
 
     def mark_rollback(self) -> None:
         """End the request transaction with ROLLBACK instead of COMMIT (a failed write)."""
@@ -79,6 +107,10 @@ class RequestSession:
             yield await self._ensure()
 
     async def _ensure(self) -> asyncpg.pool.PoolConnectionProxy:
+        if self._folded:
+            raise RuntimeError(
+                "a folded request session runs only its one statement (fetchrow_folded)"
+            )
         if self._connection is None:
             if self._database is None:
                 raise RuntimeError("this schema has no database configured")

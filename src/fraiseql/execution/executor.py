@@ -16,9 +16,14 @@ from fraiseql.db.repository import QueryRepository
 from fraiseql.db.session import RequestSession
 from fraiseql.db.sqlstate import RetryableTransactionError
 from fraiseql.execution.document_cache import DocumentCache
+from fraiseql.execution.error_bounds import bound_errors
 from fraiseql.execution.errors import FraiseQLError, format_exception, format_graphql_error
 from fraiseql.execution.info import Info
-from fraiseql.execution.mutations import run_custom_mutation, run_mutation
+from fraiseql.execution.mutations import (
+    MutateHelperMissingError,
+    run_custom_mutation,
+    run_mutation,
+)
 from fraiseql.execution.outcome import (
     ExecutionResponse,
     GraphQLRequest,
@@ -82,6 +87,8 @@ class Executor:
         self.session_settings = session_settings
         self.persisted = persisted
         self.prune_documents = prune_documents
+        self.fold_mutations = True
+        """Run a lone auto mutation as one statement; off once the database lacks the helper."""
 
     # -- prepare -------------------------------------------------------------------------------
 
@@ -179,14 +186,23 @@ class Executor:
                 repository = QueryRepository(self.model, session)
                 return await self._run(prepared, plan, request, coerced, context, repository)
         for _attempt in range(self.mutation_attempts):
+            folded = self._folds(plan, settings)
             try:
                 async with RequestSession(
-                    self.database, readonly=False, settings=settings
+                    self.database, readonly=False, settings=settings, folded=folded
                 ) as session:
                     repository = QueryRepository(self.model, session)
                     return await self._run(prepared, plan, request, coerced, context, repository)
             except RetryableTransactionError:
                 logger.info("mutation transaction lost a race; running it again")
+            except MutateHelperMissingError:
+                # The statement failed before doing anything: run it the older way, and from
+                # now on (the helper comes with CONTRACT_SQL; loading it again adds it).
+                logger.warning(
+                    "the database has no fraiseql_mutate (run fraiseql.db.commands.CONTRACT_SQL "
+                    "again for one-round-trip mutations); using a request transaction"
+                )
+                self.fold_mutations = False
         hooks.request_refused("TRANSACTION_CONFLICT", "mutation lost every retry to concurrency")
         return ExecutionResponse(
             body=orjson.dumps(
@@ -203,6 +219,18 @@ class Executor:
             ),
             has_errors=True,
             data_is_null=True,
+        )
+
+    def _folds(self, plan: OperationPlan, settings: list[tuple[str, str]] | None) -> bool:
+        """Whether the mutation runs as one statement that carries the request's settings.
+
+        A statement timeout is armed when a statement starts, so one set inside the statement
+        would not bound it: with one, the request keeps its transaction.
+        """
+        return (
+            self.fold_mutations
+            and plan.single_auto_mutation
+            and not any(name == "statement_timeout" for name, _ in settings or ())
         )
 
     async def _run(
@@ -242,6 +270,7 @@ class Executor:
         data = b"null" if members is None else b"{" + b",".join(members) + b"}"
         body = b'{"data":' + data + b"}"
         if errors:
+            errors = bound_errors(errors)
             record = CURRENT.get()
             if record is not None:
                 record.instrumentation.response_errors(record, errors)
@@ -323,7 +352,7 @@ class Executor:
                 source = materialize(shape, source)
             else:
                 source = await fetch_auto(self.model, model, root, arguments, repository)
-        except (RetryableTransactionError, ServiceUnavailable):
+        except (RetryableTransactionError, ServiceUnavailable, MutateHelperMissingError):
             raise
         except (OSError, asyncpg.InterfaceError, asyncpg.PostgresConnectionError) as error:
             # The connection broke under the request: the pool replaces it on its next use.

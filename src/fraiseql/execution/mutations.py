@@ -54,6 +54,8 @@ async def run_mutation(
     function = root.definition.sql_function
     assert target is not None and function is not None
     session = repository.session
+    if session.folded:
+        return await _run_folded(root, arguments, repository, drop=drop, read_entity=read_entity)
     scope = await WriteScope.open(session, own_savepoint=own_savepoint)
     try:
         outcome = await CommandRepository(session).call(function, arguments)
@@ -89,6 +91,55 @@ async def run_mutation(
         "entity": entity,
         "errors": outcome.errors,
     }
+
+
+async def _run_folded(
+    root: RootFieldModel,
+    arguments: dict[str, Any],
+    repository: QueryRepository,
+    *,
+    drop: Sequence[str],
+    read_entity: bool,
+) -> dict[str, Any]:
+    """``run_mutation`` as the request's one statement: call and read-back in one round trip."""
+    target, function = root.target, root.definition.sql_function
+    assert target is not None and function is not None
+    read_sql = select_one(target, "id", "", drop=drop, as_bytes=True).sql if read_entity else None
+    try:
+        outcome, text = await CommandRepository(repository.session).call_and_read(
+            function, arguments, read_sql
+        )
+    except asyncpg.PostgresError as error:
+        if is_missing_helper(error):
+            raise MutateHelperMissingError from error
+        mapped = map_database_error(error)  # raises RetryableTransactionError for retries
+        if mapped is None:
+            raise
+        return {
+            "status": mapped.status,
+            "message": mapped.message,
+            "id": None,
+            "entity": None,
+            "errors": mapped.errors,
+        }
+    return {
+        "status": outcome.status,
+        "message": outcome.message,
+        "id": str(outcome.id) if outcome.id is not None else None,
+        "entity": None if text is None else orjson.loads(text),
+        "errors": outcome.errors,
+    }
+
+
+class MutateHelperMissingError(Exception):
+    """The database has no ``fraiseql_mutate`` (its ``CONTRACT_SQL`` predates it)."""
+
+
+def is_missing_helper(error: asyncpg.PostgresError) -> bool:
+    """Whether ``error`` says that ``fraiseql_mutate`` itself does not exist."""
+    return isinstance(error, asyncpg.UndefinedFunctionError) and str(error).startswith(
+        "function fraiseql_mutate("
+    )
 
 
 async def run_custom_mutation(

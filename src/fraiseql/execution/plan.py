@@ -81,6 +81,25 @@ class OperationPlan:
         )
 
     @property
+    def single_auto_mutation(self) -> bool:
+        """True when the operation is one auto mutation (no batch) and nothing else to run.
+
+        Such an operation can run as one statement (``fraiseql_mutate``): the call, the undo
+        of a failed status and the read-back, with the request's settings, in one round trip.
+        """
+        data_roots = [root for root in self.roots if root.model is not None]
+        if len(data_roots) != 1 or self.introspection is not None:
+            return False
+        root = data_roots[0]
+        return (
+            root.model is not None
+            and root.model.kind == "mutation"
+            and root.model.batch is None
+            and root.shape is not None
+            and not root.shape.has_resolvers
+        )
+
+    @property
     def single_statement(self) -> bool:
         """True when the operation runs exactly one SQL statement and no Python resolver."""
         data_roots = [root for root in self.roots if root.model is not None]
