@@ -65,8 +65,8 @@ bench-wrk:
 bench-compare: $(NATIVE) $(COMPARE_STAMP) bench-wrk
 	$(BIN)/python -m bench.compare.run --report
 
-# FraiseQL vs the floor on a small database, about two minutes; fails when FraiseQL's
-# throughput is below FRAISEQL_BENCH_MIN_FLOOR_RATIO (default 0.25) of the floor's.
+# FraiseQL vs the floor (post by id, createPost) on a small database, about two minutes; fails
+# below FRAISEQL_BENCH_MIN_FLOOR_RATIO (default 0.7) of the floor or on any failed request.
 bench-compare-quick: $(NATIVE) bench-wrk
 	$(BIN)/python -m bench.compare.run --quick
 

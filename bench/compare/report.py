@@ -25,12 +25,17 @@ NESTED = ("posts20_author", "posts100_nested")
 def best(points: list[dict[str, Any]]) -> dict[tuple[str, str, int], dict[str, Any]]:
     """Per (system, scenario, connections), the round with the higher throughput.
 
-    Its latencies and CPU are reported with it, so that one row is one measured point.
+    Its latencies and CPU are reported with it, so that one row is one measured point. A round
+    with failed requests is chosen only when every round of the point failed.
     """
     chosen: dict[tuple[str, str, int], dict[str, Any]] = {}
     for point in points:
         key = (point["system"], point["scenario"], point["connections"])
-        if key not in chosen or point["rps"] > chosen[key]["rps"]:
+        held = chosen.get(key)
+        if held is None or (bool(held.get("failed")), -held["rps"]) > (
+            bool(point.get("failed")),
+            -point["rps"],
+        ):
             chosen[key] = point
     return chosen
 
@@ -72,9 +77,25 @@ def throughput_table(result: dict[str, Any]) -> list[str]:
     ]
     for scenario in _scenarios(result):
         for system in _systems(result):
-            cells = [_fmt(points.get((system, scenario, c), {}).get("rps")) for c in levels]
+            cells = []
+            for c in levels:
+                point = points.get((system, scenario, c), {})
+                mark = " (failed)" if point.get("failed") else ""
+                cells.append(_fmt(point.get("rps")) + mark)
             lines.append(f"| {scenario} | {system} | " + " | ".join(cells) + " |")
     return lines
+
+
+def failures(result: dict[str, Any]) -> list[str]:
+    """Every point of every round whose requests failed, with the reason recorded."""
+    failed = [p for p in result["points"] if p.get("failed")]
+    if not failed:
+        return ["No point had a failed request."]
+    return [
+        f"- {p['system']} {p['scenario']} c={p['connections']} (round {p.get('round', 0) + 1}): "
+        f"{p['failed']}"
+        for p in failed
+    ]
 
 
 def ratio(points: dict[Any, Any], scenario: str, c: int, other: str) -> float | None:
@@ -233,9 +254,12 @@ def conditions(result: dict[str, Any]) -> list[str]:
         f"- Load: wrk, one thread, in its own process on the same machine; per point a "
         f"{settings['warmup_s']} s warm-up then {settings['duration_s']} s timed, at "
         f"{', '.join(str(c) for c in settings['connections'])} connections, the server left "
-        "to finish the requests wrk abandoned before the next point; systems one after the "
-        f"other, the whole sequence {settings.get('rounds', 1)} time(s) (the second in reverse "
-        "order), and for each point the round with the higher throughput is shown.",
+        "to finish the requests wrk abandoned before the next point; every server running "
+        "for the whole run and the systems taking turns at each point, who goes first "
+        f"alternating from one point to the next; {settings.get('rounds', 1)} round(s), each "
+        "after the write path was warmed by creating and deleting 300 posts, and for each "
+        "point the round with the higher throughput (of those without failed requests) is "
+        "shown.",
         "- Versions: "
         + "; ".join(
             f"{system}: " + ", ".join(f"{k} {v}" for k, v in found.items())
@@ -313,6 +337,9 @@ def generated(result: dict[str, Any], images: list[str]) -> str:
         *[f"![{n}]({n})" for n in images[:1]],
         "",
         *throughput_table(result),
+        "",
+        "## Failed points",
+        *failures(result),
         "",
         "## FraiseQL's throughput divided by each system's (same run; above 1: FraiseQL faster)",
         *ratio_table(result),

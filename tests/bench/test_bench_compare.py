@@ -106,6 +106,33 @@ def test_gate_fails_below_the_ratio() -> None:
     assert run.gate(points, 0.1) == []
 
 
+def test_a_failed_point_is_kept_reported_and_fails_the_gate() -> None:
+    from bench.compare.report import best, failures
+
+    def point(rps: float, round_: int, failed: str | None = None) -> dict[str, object]:
+        found: dict[str, object] = {
+            "system": "fraiseql",
+            "scenario": "create_post",
+            "connections": 50,
+            "rps": rps,
+            "round": round_,
+        }
+        if failed:
+            found["failed"] = failed
+        return found
+
+    floor = {"system": "floor", "scenario": "create_post", "connections": 50, "rps": 100.0}
+    points = [point(900.0, 0, "24 non-2xx answers, 0 socket errors"), point(95.0, 1), floor]
+    # the failed round is not the one shown, though it was faster, but it still fails the gate
+    assert best(points)[("fraiseql", "create_post", 50)]["rps"] == 95.0
+    assert run.gate(points, 0.5) == [
+        "fraiseql create_post c=50 round 1: 24 non-2xx answers, 0 socket errors"
+    ]
+    report = failures({"points": points})
+    assert report == ["- fraiseql create_post c=50 (round 1): 24 non-2xx answers, 0 socket errors"]
+    assert failures({"points": [floor]}) == ["No point had a failed request."]
+
+
 # --- the floor against FraiseQL, in process --------------------------------------------------------
 
 
