@@ -10,6 +10,8 @@ from starlette.applications import Starlette
 from fraiseql.asgi.app import LifespanHook, build_asgi_app
 from fraiseql.asgi.batch import DEFAULT_MAX_BATCH_SIZE
 from fraiseql.asgi.cors import CORSConfig
+from fraiseql.asgi.csrf import DEFAULT_CSRF_HEADERS, CSRFPrevention
+from fraiseql.asgi.graphiql import GraphiQLOption
 from fraiseql.asgi.http import ContextGetter
 from fraiseql.observability.config import InstalledObservability, Observability
 from fraiseql.observability.health import DEFAULT_HEALTH_PATHS, health_routes
@@ -35,12 +37,14 @@ def create_app(
     schema: Schema | None = None,
     database_url: str | None = None,
     path: str = "/graphql",
-    graphiql: bool = True,
+    graphiql: GraphiQLOption = True,
     context_getter: ContextGetter | None = None,
     cors: CORSConfig | None = None,
     max_body_size: int = 1 << 20,
     batching: bool = False,
     max_batch_size: int = DEFAULT_MAX_BATCH_SIZE,
+    csrf_prevention: CSRFPrevention = "auto",
+    csrf_required_headers: Iterable[str] = DEFAULT_CSRF_HEADERS,
     csrf_require_header_on_get: bool = False,
     debug: bool = False,
     observability: Observability | None = None,
@@ -54,6 +58,10 @@ def create_app(
     JSON arrays of up to ``max_batch_size`` requests in one POST (see ``fraiseql.asgi.batch``).
     ``observability`` turns on request logs, metrics, tracing and error recording;
     ``health_paths`` are the liveness and readiness endpoints (``None``: none).
+    ``csrf_prevention`` says when a request a browser could send cross-site without a CORS
+    preflight (a GET) must carry one of ``csrf_required_headers``: ``"auto"`` (the default)
+    when it has cookies, ``"always"``, or ``"off"`` (see ``fraiseql.asgi.csrf``);
+    ``csrf_require_header_on_get=True`` is the older spelling of ``"always"``.
     """
     if schema is not None and (
         types or queries or mutations or database_url or debug or schema_options
@@ -91,6 +99,8 @@ def create_app(
         max_body_size=max_body_size,
         batching=batching,
         max_batch_size=max_batch_size,
+        csrf_prevention=csrf_prevention,
+        csrf_required_headers=csrf_required_headers,
         csrf_require_header_on_get=csrf_require_header_on_get,
         on_startup=on_startup,
         on_shutdown=on_shutdown,

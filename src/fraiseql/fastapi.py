@@ -20,7 +20,10 @@ from fraiseql.app import lifespan_hooks
 from fraiseql.asgi.app import lifespan_from_hooks
 from fraiseql.asgi.batch import DEFAULT_MAX_BATCH_SIZE
 from fraiseql.asgi.body import DEFAULT_MAX_BODY_SIZE
-from fraiseql.asgi.http import DEFAULT_CSRF_HEADERS, ContextGetter, GraphQLHTTPHandler
+from fraiseql.asgi.csrf import DEFAULT_CSRF_HEADERS, CSRFPrevention
+from fraiseql.asgi.graphiql import GraphiQLOption
+from fraiseql.asgi.graphiql_assets import graphiql_assets_route
+from fraiseql.asgi.http import ContextGetter, GraphQLHTTPHandler
 from fraiseql.execution.protocol import OperationExecutor
 from fraiseql.observability.config import InstalledObservability
 from fraiseql.observability.health import health_routes
@@ -34,13 +37,15 @@ def graphql_router(
     executor: OperationExecutor,
     *,
     path: str = "/graphql",
-    graphiql: bool = True,
+    graphiql: GraphiQLOption = True,
     context_getter: ContextGetter | None = None,
     max_body_size: int = DEFAULT_MAX_BODY_SIZE,
     batching: bool = False,
     max_batch_size: int = DEFAULT_MAX_BATCH_SIZE,
+    csrf_prevention: CSRFPrevention = "auto",
+    csrf_required_headers: Iterable[str] = DEFAULT_CSRF_HEADERS,
     csrf_require_header_on_get: bool = False,
-    csrf_get_header_names: Iterable[str] = DEFAULT_CSRF_HEADERS,
+    csrf_get_header_names: Iterable[str] | None = None,
     observability: InstalledObservability | None = None,
     health_paths: tuple[str, str] | None = None,
 ) -> APIRouter:
@@ -51,8 +56,10 @@ def graphql_router(
     served beside ``path``; its startup and shutdown hooks are run by :func:`lifespan`.
     ``health_paths`` adds the liveness and readiness routes (for example
     ``fraiseql.observability.health.DEFAULT_HEALTH_PATHS``), readiness checking the
-    executor's database. Raises ``ImportError`` with installation advice when FastAPI is not
-    installed.
+    executor's database. ``csrf_prevention`` and ``csrf_required_headers`` configure the CSRF
+    rule as in :class:`~fraiseql.asgi.http.GraphQLHTTPHandler` (``"auto"`` by default; the two
+    older ``csrf_*`` options are still accepted). Raises ``ImportError`` with installation
+    advice when FastAPI is not installed.
     """
     try:
         from fastapi import APIRouter
@@ -66,6 +73,8 @@ def graphql_router(
         context_getter=context_getter,
         max_body_size=max_body_size,
         max_batch_size=max_batch_size if batching else None,
+        csrf_prevention=csrf_prevention,
+        csrf_required_headers=csrf_required_headers,
         csrf_require_header_on_get=csrf_require_header_on_get,
         csrf_get_header_names=csrf_get_header_names,
         instrumentation=observability.instrumentation if observability else None,
@@ -74,6 +83,8 @@ def graphql_router(
     # A plain Starlette route to an ASGI app, with no method list: every method reaches the
     # handler, which answers 405 itself. FastAPI copies such routes on ``include_router``.
     router.routes.append(Route(path, handler, name="graphql", include_in_schema=False))
+    if handler.graphiql:  # the page's files, at <path>/_graphiql/<name>
+        router.routes.append(graphiql_assets_route(path))
     if health_paths is not None:
         router.routes.extend(health_routes(getattr(executor, "database", None), health_paths))
     if observability is not None:

@@ -1,4 +1,4 @@
-"""The handler's options: the context getter and the opt-in CSRF header for GET."""
+"""The handler's options: the context getter (the CSRF options are in test_csrf.py)."""
 
 from typing import Any
 
@@ -74,41 +74,3 @@ async def test_context_getter_failure_is_masked(executor: Any) -> None:
         response = await client.post("/graphql", json={"query": "{ a }"})
     assert response.status_code == 500
     assert executor.secret not in response.text
-
-
-# CSRF protection for GET (opt-in).
-
-
-async def test_get_csrf_header_required_when_enabled(executor: Any) -> None:
-    app = build_asgi_app(executor, csrf_require_header_on_get=True)
-    async with _client(app) as client:
-        refused = await client.get("/graphql", params={"query": "{ a }"})
-        allowed = await client.get(
-            "/graphql", params={"query": "{ a }"}, headers={"X-Requested-With": "fetch"}
-        )
-        preflighted = await client.get(
-            "/graphql", params={"query": "{ a }"}, headers={"GraphQL-Require-Preflight": "1"}
-        )
-        post = await client.post("/graphql", json={"query": "{ a }"})
-    assert refused.status_code == 400
-    assert "x-requested-with" in refused.json()["errors"][0]["message"]
-    assert allowed.status_code == preflighted.status_code == post.status_code == 200
-    assert len(executor.executed) == 3
-
-
-async def test_get_csrf_custom_header_names(executor: Any) -> None:
-    app = build_asgi_app(
-        executor, csrf_require_header_on_get=True, csrf_get_header_names=["X-My-App"]
-    )
-    async with _client(app) as client:
-        refused = await client.get(
-            "/graphql", params={"query": "{ a }"}, headers={"X-Requested-With": "x"}
-        )
-        allowed = await client.get("/graphql", params={"query": "{ a }"}, headers={"X-My-App": "1"})
-    assert refused.status_code == 400
-    assert allowed.status_code == 200
-
-
-async def test_get_needs_no_csrf_header_by_default(client: httpx.AsyncClient) -> None:
-    response = await client.get("/graphql", params={"query": "{ a }"})
-    assert response.status_code == 200

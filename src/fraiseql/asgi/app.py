@@ -14,8 +14,11 @@ from starlette.types import Lifespan
 from fraiseql.asgi.batch import DEFAULT_MAX_BATCH_SIZE
 from fraiseql.asgi.body import DEFAULT_MAX_BODY_SIZE
 from fraiseql.asgi.cors import CORSConfig
+from fraiseql.asgi.csrf import DEFAULT_CSRF_HEADERS, CSRFPrevention
 from fraiseql.asgi.direct import FraiseQLApp
-from fraiseql.asgi.http import DEFAULT_CSRF_HEADERS, ContextGetter, GraphQLHTTPHandler
+from fraiseql.asgi.graphiql import GraphiQLOption
+from fraiseql.asgi.graphiql_assets import graphiql_assets_route
+from fraiseql.asgi.http import ContextGetter, GraphQLHTTPHandler
 from fraiseql.execution.protocol import OperationExecutor
 from fraiseql.observability.instrumentation import Instrumentation
 
@@ -55,14 +58,16 @@ def build_asgi_app(
     executor: OperationExecutor,
     *,
     path: str = "/graphql",
-    graphiql: bool = True,
+    graphiql: GraphiQLOption = True,
     context_getter: ContextGetter | None = None,
     cors: CORSConfig | None = None,
     max_body_size: int = DEFAULT_MAX_BODY_SIZE,
     batching: bool = False,
     max_batch_size: int = DEFAULT_MAX_BATCH_SIZE,
+    csrf_prevention: CSRFPrevention = "auto",
+    csrf_required_headers: Iterable[str] = DEFAULT_CSRF_HEADERS,
     csrf_require_header_on_get: bool = False,
-    csrf_get_header_names: Iterable[str] = DEFAULT_CSRF_HEADERS,
+    csrf_get_header_names: Iterable[str] | None = None,
     on_startup: Sequence[LifespanHook] = (),
     on_shutdown: Sequence[LifespanHook] = (),
     instrumentation: Instrumentation | None = None,
@@ -76,7 +81,10 @@ def build_asgi_app(
     so both routes can share the path. ``batching=True`` accepts JSON arrays of up to
     ``max_batch_size`` requests in one POST (see :mod:`fraiseql.asgi.batch`).
     ``instrumentation`` observes every GraphQL request; ``routes`` are served beside it
-    (health checks, metrics).
+    (health checks, metrics). ``csrf_prevention`` and ``csrf_required_headers`` configure the
+    CSRF rule (see :class:`GraphQLHTTPHandler`; ``"auto"``: requests with cookies must prove
+    they were preflighted); ``csrf_require_header_on_get`` and ``csrf_get_header_names`` are
+    their older spellings.
     """
     handler = GraphQLHTTPHandler(
         executor,
@@ -84,12 +92,16 @@ def build_asgi_app(
         context_getter=context_getter,
         max_body_size=max_body_size,
         max_batch_size=max_batch_size if batching else None,
+        csrf_prevention=csrf_prevention,
+        csrf_required_headers=csrf_required_headers,
         csrf_require_header_on_get=csrf_require_header_on_get,
         csrf_get_header_names=csrf_get_header_names,
         instrumentation=instrumentation,
     )
     # methods=None: every method reaches the handler, which answers 405 in GraphQL form itself.
     all_routes: list[BaseRoute] = [Route(path, handler, name="graphql", include_in_schema=False)]
+    if handler.graphiql:
+        all_routes.append(graphiql_assets_route(path))
     all_routes.extend(routes)
     middleware: list[Middleware] = [cors.middleware()] if cors is not None else []
     return FraiseQLApp(

@@ -12,6 +12,8 @@ from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.types import ASGIApp
 
+from fraiseql.asgi.csrf import DEFAULT_CSRF_HEADERS
+
 
 @dataclass(frozen=True, slots=True)
 class CORSConfig:
@@ -19,7 +21,9 @@ class CORSConfig:
 
     ``allow_origins`` lists exact origins (``"https://app.example.com"``) or ``"*"``;
     ``"*"`` cannot be combined with ``allow_credentials`` because that would let any site make
-    authenticated requests with the user's cookies. ``max_age`` is how long (seconds) a browser
+    authenticated requests with the user's cookies. ``allow_headers`` includes the default CSRF
+    headers (``fraiseql.asgi.csrf.DEFAULT_CSRF_HEADERS``); add yours when you change
+    ``csrf_required_headers``. ``max_age`` is how long (seconds) a browser
     may cache a preflight answer.
     """
 
@@ -28,8 +32,7 @@ class CORSConfig:
     allow_headers: tuple[str, ...] = (
         "Authorization",
         "Content-Type",
-        "GraphQL-Require-Preflight",
-        "X-Requested-With",
+        *DEFAULT_CSRF_HEADERS,
     )
     allow_credentials: bool = False
     max_age: int = 600

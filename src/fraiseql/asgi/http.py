@@ -3,8 +3,9 @@
 It implements the GraphQL-over-HTTP draft (https://graphql.github.io/graphql-over-http/draft/):
 GET and POST requests, ``Accept`` negotiation between ``application/graphql-response+json`` and
 ``application/json``, the status code rules of each media type, and 405 for mutations over GET.
-It adds the defaults of DESIGN.md section 8: CSRF-safe content types only on POST, an optional
-required header on GET, a body size limit, masked internal errors, and cancellation of the
+It adds the defaults of DESIGN.md section 8: CSRF-safe content types only on POST, a required
+header on requests a browser could send cross-site without a preflight (see
+:mod:`fraiseql.asgi.csrf`), a body size limit, masked internal errors, and cancellation of the
 execution when the client disconnects.
 """
 
@@ -24,6 +25,8 @@ from starlette.types import Message, Receive, Scope, Send
 from fraiseql.asgi import media
 from fraiseql.asgi.batch import decode_post_body, run_batch
 from fraiseql.asgi.body import DEFAULT_MAX_BODY_SIZE, check_content_length, read_body
+from fraiseql.asgi.csrf import DEFAULT_CSRF_HEADERS as DEFAULT_CSRF_HEADERS
+from fraiseql.asgi.csrf import CSRFPolicy, CSRFPrevention
 from fraiseql.asgi.disconnect import cancel_on_disconnect
 from fraiseql.asgi.errors import (
     INTERNAL_SERVER_ERROR,
@@ -32,7 +35,7 @@ from fraiseql.asgi.errors import (
     error_body,
     request_errors_body,
 )
-from fraiseql.asgi.graphiql import graphiql_html
+from fraiseql.asgi.graphiql import GraphiQLOption, graphiql_mode, graphiql_page
 from fraiseql.asgi.params import parse_query_string, request_from_query_params
 from fraiseql.execution.outcome import (
     GraphQLRequest,
@@ -50,8 +53,6 @@ ContextGetter = Callable[[Request], Awaitable[dict[str, Any]] | dict[str, Any]]
 """Builds the execution context of a request; the handler adds ``"request"`` to it."""
 
 ALLOWED_METHODS = "GET, POST"
-DEFAULT_CSRF_HEADERS = ("x-requested-with", "graphql-require-preflight")
-"""Headers a browser cannot send cross-site without a CORS preflight; any one of them will do."""
 
 
 class GraphQLHTTPHandler:
@@ -62,9 +63,16 @@ class GraphQLHTTPHandler:
     ``starlette.exceptions.HTTPException`` raised by it propagates to the enclosing Starlette or
     FastAPI application (use it to answer 401/403); any other exception is masked as a 500.
 
-    When ``csrf_require_header_on_get`` is true, GET requests that run an operation must carry
-    one of ``csrf_get_header_names`` (any value), else they are refused with 400. POST requests
-    are always protected: only JSON content types, which need a CORS preflight, are accepted.
+    CSRF prevention (:mod:`fraiseql.asgi.csrf`): a request a browser could send cross-site
+    without a CORS preflight (a GET, or a POST without a JSON ``Content-Type``) must carry one of
+    ``csrf_required_headers`` (any value), else it is refused with 400 and code
+    ``CSRF_HEADER_REQUIRED``. ``csrf_prevention`` says when: ``"auto"`` (the default) for
+    requests with ambient credentials (a ``Cookie``, or a ``Basic``/``Digest``/``Negotiate``/
+    ``NTLM`` ``Authorization``), ``"always"`` for every request, ``"off"`` never. A POST must
+    have a JSON ``Content-Type`` in any case (else 415), so in practice the rule concerns GET.
+    The GraphiQL page is served without the header. ``csrf_require_header_on_get=True`` is the
+    older spelling of ``csrf_prevention="always"`` and ``csrf_get_header_names`` the older name
+    of ``csrf_required_headers``; both are still accepted.
 
     ``max_batch_size`` turns batching on: a POST body may then be a JSON array of up to that
     many requests, answered by an array of results (see :mod:`fraiseql.asgi.batch`). ``None``
@@ -75,11 +83,13 @@ class GraphQLHTTPHandler:
         self,
         executor: OperationExecutor,
         *,
-        graphiql: bool = True,
+        graphiql: GraphiQLOption = True,
         context_getter: ContextGetter | None = None,
         max_body_size: int = DEFAULT_MAX_BODY_SIZE,
+        csrf_prevention: CSRFPrevention = "auto",
+        csrf_required_headers: Iterable[str] = DEFAULT_CSRF_HEADERS,
         csrf_require_header_on_get: bool = False,
-        csrf_get_header_names: Iterable[str] = DEFAULT_CSRF_HEADERS,
+        csrf_get_header_names: Iterable[str] | None = None,
         max_batch_size: int | None = None,
         instrumentation: Instrumentation | None = None,
     ) -> None:
@@ -89,11 +99,15 @@ class GraphQLHTTPHandler:
             raise ValueError("max_batch_size must be at least 1 (or None: batching off)")
         self.max_batch_size = max_batch_size
         self.executor = executor
-        self.graphiql = graphiql
+        self.graphiql = graphiql_mode(graphiql)
         self.context_getter = context_getter
         self.max_body_size = max_body_size
-        self.csrf_require_header_on_get = csrf_require_header_on_get
-        self.csrf_get_header_names = tuple(name.lower() for name in csrf_get_header_names)
+        self.csrf = CSRFPolicy.from_options(
+            csrf_prevention,
+            csrf_required_headers,
+            csrf_require_header_on_get,
+            csrf_get_header_names,
+        )
         self.instrumentation = instrumentation
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -135,7 +149,7 @@ class GraphQLHTTPHandler:
             if method == "GET":
                 params = parse_query_string(request.scope.get("query_string", b""))
                 if self.graphiql and "query" not in params and media.accepts_html(accept):
-                    page = HTMLResponse(graphiql_html())
+                    page = HTMLResponse(graphiql_page(self.graphiql, request.scope["path"]))
                     page.headers.add_vary_header("Accept")
                     return page
             negotiated = media.negotiate_response_type(accept)
@@ -148,7 +162,7 @@ class GraphQLHTTPHandler:
                 )
             media_type = negotiated
             if method == "GET":
-                self._check_csrf_header(request)
+                self.csrf.check(method, request.headers)
                 graphql_request = request_from_query_params(params)
             else:
                 posted, request = await self._read_post(request, receive)
@@ -175,20 +189,15 @@ class GraphQLHTTPHandler:
         except Exception as exc:
             return _internal_error_response(media_type, exc)
 
-    def _check_csrf_header(self, request: Request) -> None:
-        if not self.csrf_require_header_on_get:
-            return
-        if any(name in request.headers for name in self.csrf_get_header_names):
-            return
-        names = ", ".join(self.csrf_get_header_names)
-        raise TransportError(400, f"GET requests must carry one of these headers: {names}.")
-
     async def _read_post(
         self, request: Request, receive: Receive
     ) -> tuple[GraphQLRequest | list[GraphQLRequest], Request]:
         problem = media.check_request_content_type(request.headers.get("content-type"))
         if problem is not None:
             raise TransportError(415, problem, code="UNSUPPORTED_MEDIA_TYPE")
+        # Every accepted Content-Type is JSON, which passes; the rule is checked all the same so
+        # that it still holds if a simple type is ever accepted.
+        self.csrf.check("POST", request.headers)
         check_content_length(request.headers, self.max_body_size)
         body = await read_body(receive, self.max_body_size)
         # Hand the context getter a request whose body() still works: replay what was read.
