@@ -113,5 +113,5 @@ async def test_an_explicit_database_is_used_as_given(
 def test_a_minimum_above_the_maximum_names_both(pool_env: pytest.MonkeyPatch) -> None:
     pool_env.setenv("FRAISEQL_POOL_MIN_SIZE", "8")
     pool_env.setenv("FRAISEQL_POOL_MAX_SIZE", "4")
-    with pytest.raises(ValueError, match="FRAISEQL_POOL_MIN_SIZE.*FRAISEQL_POOL_MAX_SIZE"):
+    with pytest.raises(ValueError, match=r"FRAISEQL_POOL_MIN_SIZE.*FRAISEQL_POOL_MAX_SIZE"):
         blog_app()
