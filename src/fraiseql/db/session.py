@@ -115,8 +115,12 @@ class RequestSession:
             if self._database is None:
                 raise RuntimeError("this schema has no database configured")
             settings = self._database.settings
+            pool = self._database.pool
             try:
-                connection = await self._database.pool.acquire(timeout=settings.acquire_timeout)
+                # asyncio.timeout, not acquire(timeout=...): asyncpg's own timeout runs the
+                # acquisition in a new task (wait_for), a cost paid on every request.
+                async with asyncio.timeout(settings.acquire_timeout):
+                    connection = await pool.acquire()
             except TimeoutError:
                 raise ServiceUnavailable(
                     "The server is busy: no database connection was free in time. Try again.",

@@ -330,7 +330,10 @@ class Executor:
             )
 
         try:
-            arguments = get_argument_values(root.definition, root.nodes[0], variables)
+            arguments = root.cached_arguments
+            if arguments is None:
+                arguments = get_argument_values(root.definition, root.nodes[0], variables)
+                root.remember_arguments(arguments)
             source: Any
             if model.kind == "mutation":
                 source = await run_mutation(

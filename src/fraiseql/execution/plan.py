@@ -19,9 +19,13 @@ from graphql import (
     FragmentDefinitionNode,
     GraphQLField,
     GraphQLSchema,
+    ListValueNode,
+    ObjectValueNode,
     OperationDefinitionNode,
     OperationType,
     SelectionSetNode,
+    ValueNode,
+    VariableNode,
 )
 
 from fraiseql.execution.outcome import PreparedOperation
@@ -57,10 +61,44 @@ class RootPlan:
     pruned: tuple[str, ...] = ()
     reads_entity: bool = True
     member_prefix: bytes = dataclass_field(init=False, default=b"")
+    constant_arguments: bool = dataclass_field(init=False, default=False)
+    cached_arguments: dict[str, Any] | None = dataclass_field(init=False, default=None)
+    cached_statement: Any = dataclass_field(init=False, default=None)
 
     def __post_init__(self) -> None:
         # '"key":', encoded once per plan instead of once per request
         self.member_prefix = orjson.dumps(self.key) + b":"
+        # An auto read whose arguments are all literals runs the same statement every time: its
+        # coerced arguments and its statement are kept after the first request (see
+        # ``remember_arguments`` and ``fetch_auto``). Variables anywhere in them: built each time.
+        self.constant_arguments = (
+            self.model is not None
+            and self.model.kind in ("one", "list", "connection")
+            and not any(
+                _uses_variables(argument.value) for argument in self.nodes[0].arguments or ()
+            )
+        )
+
+    def remember_arguments(self, arguments: dict[str, Any]) -> None:
+        """Keep the coerced arguments of a plan whose arguments are constant."""
+        if self.constant_arguments:
+            self.cached_arguments = arguments
+
+    def remember_statement(self, statement: Any) -> None:
+        """Keep the statement of a plan whose arguments are constant."""
+        if self.constant_arguments:
+            self.cached_statement = statement
+
+
+def _uses_variables(value: ValueNode) -> bool:
+    """Whether an argument's value mentions a variable, at any depth."""
+    if isinstance(value, VariableNode):
+        return True
+    if isinstance(value, ListValueNode):
+        return any(_uses_variables(item) for item in value.values)
+    if isinstance(value, ObjectValueNode):
+        return any(_uses_variables(field.value) for field in value.fields)
+    return False
 
 
 @dataclass(slots=True)

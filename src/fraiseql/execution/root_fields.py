@@ -58,6 +58,13 @@ async def fetch_auto(
     """
     target = root.target
     assert target is not None
+    cached = plan.cached_statement
+    if cached is not None:  # constant arguments: the statement of the first request
+        if root.kind == "one":
+            return await repository.fetch_value(cached)
+        if root.kind == "list":
+            return [row[0] for row in await repository.fetch_rows(cached)]
+        return read_page(cached, await repository.fetch_rows(cached), parse_nodes=False)
     if root.kind == "one":
         by_id, by_identifier = arguments.get("id"), arguments.get("identifier")
         if (by_id is None) == (by_identifier is None):
@@ -68,6 +75,7 @@ async def fetch_auto(
             statement = select_one(
                 target, "identifier", str(by_identifier), drop=plan.pruned, as_bytes=True
             )
+        plan.remember_statement(statement)
         return await repository.fetch_value(statement)
     if root.kind == "list":
         limit = arguments.get("limit")
@@ -85,6 +93,7 @@ async def fetch_auto(
             drop=plan.pruned,
             as_bytes=True,
         )
+        plan.remember_statement(statement)
         return [row[0] for row in await repository.fetch_rows(statement)]
     return await _resolve_connection(schema, root, plan, arguments, repository)
 
@@ -120,6 +129,7 @@ async def _resolve_connection(
         drop=plan.pruned,
         as_bytes=True,
     )
+    plan.remember_statement(statement)
     return read_page(statement, await repository.fetch_rows(statement), parse_nodes=False)
 
 
