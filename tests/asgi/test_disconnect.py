@@ -3,6 +3,7 @@
 from typing import Any
 
 import anyio
+import anyio.lowlevel
 import pytest
 from starlette.types import Message
 
@@ -120,3 +121,42 @@ async def test_disconnect_raises_client_disconnected() -> None:
 
     with anyio.fail_after(5), pytest.raises(ClientDisconnectedError):
         await cancel_on_disconnect(work(), receive)
+
+
+async def test_a_quick_answer_never_watches_the_client() -> None:
+    """Requests answered within the watch delay pay a timer, not a watcher task."""
+    calls = 0
+
+    async def receive() -> Message:
+        nonlocal calls
+        calls += 1
+        return {"type": "http.disconnect"}
+
+    async def work() -> str:
+        await anyio.lowlevel.checkpoint()
+        return "done"
+
+    assert await cancel_on_disconnect(work(), receive, watch_after=0.5) == "done"
+    await anyio.sleep(0.6)  # past the delay: the timer was cancelled with the answer
+    assert calls == 0
+
+
+async def test_a_disconnect_before_the_watch_starts_still_cancels() -> None:
+    """The client left at once; the slow work is cancelled as soon as the watcher looks."""
+    cancelled = False
+
+    async def receive() -> Message:
+        return {"type": "http.disconnect"}  # already gone
+
+    async def slow() -> None:
+        nonlocal cancelled
+        try:
+            await anyio.sleep(10)
+        except anyio.get_cancelled_exc_class():
+            cancelled = True
+            raise
+
+    with anyio.fail_after(2):
+        with pytest.raises(ClientDisconnectedError):
+            await cancel_on_disconnect(slow(), receive, watch_after=0.05)
+    assert cancelled

@@ -18,29 +18,50 @@ async def _wait_for_disconnect(receive: Receive) -> None:
         pass
 
 
-async def cancel_on_disconnect(work: Awaitable[T], receive: Receive) -> T:
+WATCH_DELAY = 0.05
+"""Seconds a request runs before its client is watched for a disconnect.
+
+Most requests are answered sooner, and a timer costs far less than the watcher task, which is
+created only for the requests still running then. A disconnect that came earlier is seen at
+once when the watcher starts (``receive()`` returns it), so a slow query is still cancelled,
+at most this much later.
+"""
+
+
+async def cancel_on_disconnect(
+    work: Awaitable[T], receive: Receive, *, watch_after: float = WATCH_DELAY
+) -> T:
     """Await ``work``, cancelling it if the client disconnects first (``ClientDisconnectedError``).
 
     Call it only once the request body has been read: from then on every ``receive()`` message
     is either an empty ``http.request`` (ignored) or the ``http.disconnect`` being watched for.
-    ``work`` runs in the calling task; a watcher task cancels that task on disconnect, which is
-    what cancels its database query. Plain asyncio rather than an anyio task group: this runs
-    on every request, and a task group's cancel scopes cost more than the rest of the transport.
+    ``work`` runs in the calling task; once it has run for ``watch_after`` seconds, a watcher
+    task cancels that task on disconnect, which is what cancels its database query. Plain
+    asyncio rather than an anyio task group: this runs on every request, and a task group's
+    cancel scopes cost more than the rest of the transport.
     """
     task = asyncio.current_task()
     assert task is not None, "cancel_on_disconnect runs inside an asyncio task"
     finished = False
     disconnected = False
+    watcher: asyncio.Task[None] | None = None
 
-    def on_watcher_done(watcher: asyncio.Task[None]) -> None:
+    def on_watcher_done(done: asyncio.Task[None]) -> None:
         nonlocal disconnected
-        if finished or watcher.cancelled() or watcher.exception() is not None:
+        if finished or done.cancelled() or done.exception() is not None:
             return
         disconnected = True
         task.cancel()
 
-    watcher = asyncio.get_running_loop().create_task(_wait_for_disconnect(receive))
-    watcher.add_done_callback(on_watcher_done)
+    def start_watching() -> None:
+        nonlocal watcher
+        if finished:
+            return
+        watcher = loop.create_task(_wait_for_disconnect(receive))
+        watcher.add_done_callback(on_watcher_done)
+
+    loop = asyncio.get_running_loop()
+    timer = loop.call_later(watch_after, start_watching)
     try:
         result = await work
     except asyncio.CancelledError:
@@ -50,8 +71,10 @@ async def cancel_on_disconnect(work: Awaitable[T], receive: Receive) -> T:
         raise ClientDisconnectedError from None
     finally:
         finished = True
-        watcher.remove_done_callback(on_watcher_done)
-        watcher.cancel()
+        timer.cancel()
+        if watcher is not None:
+            watcher.remove_done_callback(on_watcher_done)
+            watcher.cancel()
     if disconnected:  # the work swallowed our cancellation and finished anyway
         task.uncancel()
     return result
