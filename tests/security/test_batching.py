@@ -64,6 +64,7 @@ async def served(writable: str) -> AsyncIterator[tuple[httpx.AsyncClient, list[s
         session=SessionSettings(claims=lambda context: {"app.caller": context.get("caller")}),
     )
     await schema.open()
+    statements.clear()  # the schema's startup checks
     app = create_app(
         schema=schema,
         batching=True,

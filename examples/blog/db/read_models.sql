@@ -33,9 +33,10 @@ DROP TABLE IF EXISTS tv_organisation, tv_user, tv_post, tv_comment;
 -- An expression index serves a query only when the query uses the same expression. Those below
 -- are the typed accessors a filter writes, e.g. ((data->'author'->>'id')::uuid) = $1,
 -- ((data->>'view_count')::numeric) > $1, ((data->>'category_path')::ltree) <@ $1; the GIN
--- indexes serve containment (data @> $1). Text to timestamptz casts are not immutable and cannot
--- be indexed: as every document holds its timestamps as ISO 8601 strings in UTC, their byte order
--- is their chronological order, and ((data->>'created_at') COLLATE "C") is indexed instead.
+-- indexes serve containment (data @> $1). The text to timestamptz cast is not immutable and
+-- cannot be indexed, so DateTime fields are read through fraiseql_timestamptz(text), the
+-- IMMUTABLE helper of CONTRACT_SQL, in filters and orderings alike: newest first is the common
+-- order, so the indexes below hold that direction (ORDER BY ... DESC NULLS LAST, id).
 
 CREATE TABLE tv_organisation (
     id         UUID PRIMARY KEY,
@@ -54,7 +55,8 @@ CREATE TABLE tv_user (
 );
 CREATE INDEX tv_user_tenant_id_idx ON tv_user (tenant_id);
 CREATE INDEX tv_user_data_idx ON tv_user USING gin (data jsonb_path_ops);
-CREATE INDEX tv_user_created_at_idx ON tv_user (((data ->> 'created_at') COLLATE "C"), id);
+CREATE INDEX tv_user_created_at_idx
+    ON tv_user (fraiseql_timestamptz(data ->> 'created_at') DESC NULLS LAST, id);
 CREATE INDEX tv_user_email_idx ON tv_user ((data ->> 'email'));
 CREATE INDEX tv_user_name_idx ON tv_user ((data ->> 'name'));
 
@@ -66,8 +68,10 @@ CREATE TABLE tv_post (
 );
 CREATE INDEX tv_post_tenant_id_idx ON tv_post (tenant_id);
 CREATE INDEX tv_post_data_idx ON tv_post USING gin (data jsonb_path_ops);
-CREATE INDEX tv_post_created_at_idx ON tv_post (((data ->> 'created_at') COLLATE "C"), id);
-CREATE INDEX tv_post_published_at_idx ON tv_post (((data ->> 'published_at') COLLATE "C"), id);
+CREATE INDEX tv_post_created_at_idx
+    ON tv_post (fraiseql_timestamptz(data ->> 'created_at') DESC NULLS LAST, id);
+CREATE INDEX tv_post_published_at_idx
+    ON tv_post (fraiseql_timestamptz(data ->> 'published_at') DESC NULLS LAST, id);
 CREATE INDEX tv_post_author_id_idx ON tv_post (((data -> 'author' ->> 'id')::uuid));
 CREATE INDEX tv_post_view_count_idx ON tv_post (((data ->> 'view_count')::numeric), id);
 CREATE INDEX tv_post_category_path_idx ON tv_post USING gist (((data ->> 'category_path')::ltree));
@@ -80,7 +84,8 @@ CREATE TABLE tv_comment (
 );
 CREATE INDEX tv_comment_tenant_id_idx ON tv_comment (tenant_id);
 CREATE INDEX tv_comment_data_idx ON tv_comment USING gin (data jsonb_path_ops);
-CREATE INDEX tv_comment_created_at_idx ON tv_comment (((data ->> 'created_at') COLLATE "C"), id);
+CREATE INDEX tv_comment_created_at_idx
+    ON tv_comment (fraiseql_timestamptz(data ->> 'created_at') DESC NULLS LAST, id);
 CREATE INDEX tv_comment_post_id_idx ON tv_comment (((data -> 'post' ->> 'id')::uuid));
 CREATE INDEX tv_comment_author_id_idx ON tv_comment (((data -> 'author' ->> 'id')::uuid));
 

@@ -189,8 +189,17 @@ MUTATE_SQL = (
 ``$3`` the read-back statement (its ``$1`` is the entity's id as text) or NULL for none,
 ``$4`` the request's settings as ``[name, value, name, value, ...]``."""
 
-CONTRACT_SQL = _RESULT_TYPE_SQL + _CALL_ITEMS_SQL + _MUTATE_SQL
-"""The result type and the calling helpers; run once per database (idempotent)."""
+# IMMUTABLE is true of the values FraiseQL's DateTime reads and writes: ISO 8601 with an offset,
+# whose meaning no TimeZone or DateStyle setting changes (PostgreSQL's to_jsonb of a timestamptz
+# always writes one). The plain cast is STABLE, so no index could hold it.
+_READ_HELPERS_SQL = """
+CREATE OR REPLACE FUNCTION fraiseql_timestamptz(value text) RETURNS timestamptz
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $fn$ SELECT value::timestamptz $fn$;
+"""
+
+CONTRACT_SQL = _RESULT_TYPE_SQL + _CALL_ITEMS_SQL + _MUTATE_SQL + _READ_HELPERS_SQL
+"""The result type, the calling helpers and the read helpers (``fraiseql_timestamptz``); run
+once per database (idempotent)."""
 
 
 class ContractError(FraiseQLError):

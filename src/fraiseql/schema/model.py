@@ -13,6 +13,12 @@ from typing import Any, Literal
 from fraiseql.schema.refs import TypeRef
 from fraiseql.types.definitions import EnumDefinition, ResolverDefinition, TypeDefinition
 
+INDEXABLE_CASTS = {"timestamptz": "fraiseql_timestamptz"}
+"""Casts from a document's text that PostgreSQL marks STABLE (they read the session's TimeZone
+and DateStyle), replaced by the IMMUTABLE helper of the same meaning that ``CONTRACT_SQL``
+creates, so that an index on the expression (``fraiseql_timestamptz(data->>'created_at')``)
+serves filters and orderings."""
+
 RootKind = Literal["one", "list", "connection", "mutation", "custom"]
 
 
@@ -110,3 +116,6 @@ class SchemaModel:
     type_by_class: dict[type, TypeModel]
     mutations: dict[str, RootFieldModel] = field(default_factory=dict)
     max_page_size: int = 100
+    casts: dict[str, str] = field(default_factory=lambda: dict(INDEXABLE_CASTS))
+    """SQL types read from JSON text through a function instead of a cast (see
+    ``INDEXABLE_CASTS``); emptied when the database lacks the functions."""

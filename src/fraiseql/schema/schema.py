@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
@@ -27,6 +28,8 @@ from fraiseql.security.limits import QueryLimits
 from fraiseql.security.persisted import PersistedQueries
 from fraiseql.security.rls import RLSConfigurationError, rls_problems
 from fraiseql.types.scalars import BUILTIN_SCALARS
+
+logger = logging.getLogger("fraiseql.schema")
 
 
 class Schema:
@@ -135,7 +138,30 @@ class Schema:
         """
         if self.database is None:
             return
-        await self.database.open_in_background(self._check_rls)
+        await self.database.open_in_background(self._on_open)
+
+    async def _on_open(self, pool: asyncpg.Pool) -> None:
+        await self._check_read_helpers(pool)
+        await self._check_rls(pool)
+
+    async def _check_read_helpers(self, pool: asyncpg.Pool) -> None:
+        """Read through plain casts when the database lacks the helpers of ``CONTRACT_SQL``."""
+        functions = sorted(set(self.model.casts.values()))
+        if not functions:
+            return
+        async with pool.acquire() as connection:
+            found = await connection.fetchval(
+                "SELECT count(*) FROM unnest($1::text[]) AS f(name) "
+                "WHERE to_regprocedure(f.name || '(text)') IS NOT NULL",
+                functions,
+            )
+        if found != len(functions):
+            logger.warning(
+                "the database lacks %s (fraiseql.db.commands.CONTRACT_SQL creates it): DateTime "
+                "filters and orderings use plain casts, which no index can serve",
+                ", ".join(functions),
+            )
+            self.model.casts.clear()
 
     async def _check_rls(self, pool: asyncpg.Pool) -> None:
         sources = sorted(

@@ -64,7 +64,7 @@ def _one_key(
     if isinstance(named, TypeDefinition):
         nested = FieldAccess(base, field.python_name)
         return _one_key(schema, schema.types[named.name], value, nested.json, {}, label + ".")
-    access = FieldAccess(base, field.python_name, columns.get(field.python_name))
+    access = FieldAccess(base, field.python_name, columns.get(field.python_name), schema.casts)
     if isinstance(named, EnumDefinition):
         sql_type = "text"
     else:

@@ -85,19 +85,33 @@ def _text(to_text: Any, value: Any) -> str:
 class FieldAccess:
     """How to read one field of a document: as text, as JSONB, and typed."""
 
-    __slots__ = ("json", "text", "typed_column")
+    __slots__ = ("casts", "json", "text", "typed_column")
 
-    def __init__(self, base: str, key: str, typed_column: str | None = None) -> None:
+    def __init__(
+        self,
+        base: str,
+        key: str,
+        typed_column: str | None = None,
+        casts: Mapping[str, str] | None = None,
+    ) -> None:
         literal = quote_literal(key)
         self.json = f"({base}->{literal})"
         self.text = f"({base}->>{literal})"
         self.typed_column = typed_column
+        self.casts = casts or {}
 
     def typed(self, sql_type: str) -> str:
-        """The value cast to ``sql_type`` (a real column when the read model has one)."""
+        """The value cast to ``sql_type`` (a real column when the read model has one).
+
+        A type in ``casts`` is read through its function (``fraiseql_timestamptz(...)``),
+        which an expression index can serve, where the plain cast could not be indexed.
+        """
         if self.typed_column is not None:
             return self.typed_column
-        return self.text if sql_type == "text" else f"{self.text}::{sql_type}"
+        if sql_type == "text":
+            return self.text
+        function = self.casts.get(sql_type)
+        return f"{function}({self.text})" if function else f"{self.text}::{sql_type}"
 
 
 class WhereCompiler:
@@ -137,7 +151,7 @@ class WhereCompiler:
             else:
                 field = model.fields[key]
                 typed_column = (columns or {}).get(field.python_name)
-                access = FieldAccess(base, field.python_name, typed_column)
+                access = FieldAccess(base, field.python_name, typed_column, self.schema.casts)
                 parts.append(self._field(field, field.type_ref, access, value))
         return _and(parts)
 
