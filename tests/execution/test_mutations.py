@@ -38,6 +38,11 @@ async def broken_contract(info, input: BoomInput) -> Post:
     """Inserts a post, then returns success in a shape the contract refuses (by identifier)."""
 
 
+@fraiseql.mutation(sql_function="fn_test_data_error")
+async def data_error(info, input: BoomInput) -> Post:
+    """Fails with a data exception whose text names the database's insides."""
+
+
 @fraiseql.mutation(sql_function="fn_test_flaky")
 async def flaky(info, input: BoomInput) -> Post:
     """Fails with a serialization failure until the sequence passes a threshold."""
@@ -73,6 +78,13 @@ BEGIN
         WHEN 'error-not-object' THEN fn_mutation_result('noop', v_id, NULL, '["x"]')
         ELSE fn_mutation_result('success', v_id, NULL, '[{"field": "title"}]')
     END;
+END $$;
+
+CREATE FUNCTION fn_test_data_error(input jsonb) RETURNS fraiseql_mutation_result
+LANGUAGE plpgsql AS $$
+BEGIN
+    RAISE EXCEPTION 'invalid input for column tb_secret.internal_code: "%"', input->>'identifier'
+        USING ERRCODE = '22P02';
 END $$;
 
 CREATE SEQUENCE test_flaky_calls;
@@ -121,7 +133,7 @@ async def schema(
     schema = Schema(
         types=TYPES,
         queries=QUERIES,
-        mutations=[*MUTATIONS, boom, bad_status, broken_contract, flaky],
+        mutations=[*MUTATIONS, boom, bad_status, broken_contract, data_error, flaky],
         database=database,
     )
     await schema.open()
@@ -504,3 +516,37 @@ async def test_a_database_without_the_helper_still_mutates(
             assert MUTATE_SQL not in statements  # asked once, not on every request
         finally:
             await older.close()
+
+
+async def test_a_data_exception_is_told_in_fraiseqls_words(schema: Schema) -> None:
+    """PostgreSQL's text (which may quote values and name tables) never reaches the client."""
+    result = await schema.run(
+        'mutation { dataError(input: {identifier: "x"}) { status errors { message code } } }'
+    )
+    payload = result["data"]["dataError"]
+    assert payload["status"] == "VALIDATION_ERROR"
+    assert payload["errors"] == [
+        {"message": "a value is not of the expected form", "code": "invalid_value"}
+    ]
+    assert "tb_secret" not in str(result)
+
+
+async def test_nul_characters_are_refused_before_the_database(
+    schema: Schema, statements: list[str]
+) -> None:
+    statements.clear()
+    by_variable = await schema.run(CREATE, _new_post("nul", title="a\x00b"))
+    assert by_variable["errors"][0]["extensions"] == {
+        "code": "BAD_USER_INPUT",
+        "inputPath": "$input.title",
+    }
+    assert "NUL character" in by_variable["errors"][0]["message"]
+    in_a_key = await schema.run(
+        "query($w: PostWhereInput) { posts(where: $w) { id } }", {"w": {"ti\x00tle": {}}}
+    )
+    assert "NUL character" in in_a_key["errors"][0]["message"]
+    literal = await schema.run('{ posts(where: {title: {eq: "a\\u0000b"}}) { id } }')
+    assert literal["errors"][0]["extensions"]["inputPath"] == "posts(where:).title.eq"
+    assert literal["errors"][0]["locations"]
+    assert statements == []
+    assert "UTF8" not in str([by_variable, in_a_key, literal])

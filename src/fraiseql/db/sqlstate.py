@@ -107,13 +107,7 @@ def map_database_error(error: Exception) -> MappedError | None:
         return MappedError(
             "validation_error",
             "A value has the wrong form.",
-            [
-                {
-                    "field": None,
-                    "message": str(getattr(error, "message", error)),
-                    "code": "invalid_value",
-                }
-            ],
+            [{"field": None, "message": data_exception_text(sqlstate), "code": "invalid_value"}],
         )
     hint = getattr(error, "hint", None)
     if (sqlstate == "P0001" and hint) or sqlstate.startswith("FQ"):
@@ -132,3 +126,26 @@ def map_database_error(error: Exception) -> MappedError | None:
             ],
         )
     return None
+
+
+_DATA_EXCEPTIONS = {
+    "22001": "a text value is too long",
+    "22003": "a number is out of range",
+    "22007": "a date or time is not valid",
+    "22008": "a date or time is out of range",
+    "22012": "a value divides by zero",
+    "22021": "a text value holds a character that cannot be stored",
+    "22023": "a value is not valid here",
+    "2201B": "a pattern is not a valid regular expression",
+    "22P02": "a value is not of the expected form",
+    "22P05": "a text value holds a character that cannot be stored",
+}
+
+
+def data_exception_text(sqlstate: str) -> str:
+    """What a data exception (SQLSTATE class 22) says to clients, in FraiseQL's own words.
+
+    PostgreSQL's message is never passed on: it may quote the offending value or name tables,
+    columns and types of the database.
+    """
+    return _DATA_EXCEPTIONS.get(sqlstate, "a value has the wrong form")

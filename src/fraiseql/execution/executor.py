@@ -14,7 +14,7 @@ from graphql.execution.values import get_argument_values, get_variable_values
 from fraiseql.db.pool import Database
 from fraiseql.db.repository import QueryRepository
 from fraiseql.db.session import RequestSession
-from fraiseql.db.sqlstate import RetryableTransactionError
+from fraiseql.db.sqlstate import RetryableTransactionError, data_exception_text
 from fraiseql.execution.document_cache import DocumentCache
 from fraiseql.execution.error_bounds import bound_errors
 from fraiseql.execution.errors import FraiseQLError, format_exception, format_graphql_error
@@ -368,7 +368,8 @@ class Executor:
             return self._null_root(shape.nullable)
         except asyncpg.DataError as error:
             await repository.session.reset()
-            message = f"Invalid value for '{root.name}': {error.args[0] if error.args else error}"
+            reason = data_exception_text(error.sqlstate or "")
+            message = f"Invalid value for '{root.name}': {reason}."
             errors.append(
                 format_exception(FraiseQLError(message), path=[root.key], locations=field.locations)
             )

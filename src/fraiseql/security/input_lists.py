@@ -1,10 +1,12 @@
-"""The maximum length of every list a client sends, checked before anything runs.
+"""What every list and string a client sends must be, checked before anything runs.
 
-Lists come in two ways: written in the document (argument values and variable defaults,
-checked once per document, when it is cached) and in the variables (checked per request,
-before they are coerced). Both walks are iterative, so a deeply nested value cannot exhaust
-the stack. An oversized list is a ``BAD_USER_INPUT`` request error naming where the list is
-(``createPosts(input:)[3].tags`` or ``$posts[3].tags``), its length and the limit.
+Lists have a maximum length; strings may not hold a NUL character (U+0000), which no
+PostgreSQL text or jsonb value can store: sent on, it would fail in the database with an
+error of the database's own wording. Values come in two ways: written in the document
+(argument values and variable defaults, checked once per document, when it is cached) and in
+the variables (checked per request, before they are coerced). Both walks are iterative, so a
+deeply nested value cannot exhaust the stack. A refused value is a ``BAD_USER_INPUT`` request
+error naming where it is (``createPosts(input:)[3].tags`` or ``$posts[3].tags``).
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from graphql import (
     ObjectValueNode,
     OperationDefinitionNode,
     SelectionSetNode,
+    StringValueNode,
     ValueNode,
 )
 
@@ -45,8 +48,20 @@ def _error(where: str, length: int, limit: int, node: Node | None = None) -> dic
     return entry
 
 
+def _nul_error(where: str, node: Node | None = None) -> dict[str, Any]:
+    entry: dict[str, Any] = {
+        "message": f"The string at {where} holds a NUL character (U+0000), which text values "
+        "cannot hold.",
+        "extensions": {"code": "BAD_USER_INPUT", "inputPath": where},
+    }
+    if node is not None and node.loc is not None:
+        location = node.loc.source.get_location(node.loc.start)
+        entry["locations"] = [{"line": location.line, "column": location.column}]
+    return entry
+
+
 def _values(start: str, value: ValueNode) -> list[tuple[str, ValueNode]]:
-    """Every list and object value under ``value`` (itself included), with its path."""
+    """Every list, object and string value under ``value`` (itself included), with its path."""
     found: list[tuple[str, ValueNode]] = []
     pending: list[tuple[str, ValueNode]] = [(start, value)]
     while pending:
@@ -56,13 +71,17 @@ def _values(start: str, value: ValueNode) -> list[tuple[str, ValueNode]]:
             pending.extend((f"{path}[{i}]", item) for i, item in enumerate(node.values))
         elif isinstance(node, ObjectValueNode):
             pending.extend((f"{path}.{field.name.value}", field.value) for field in node.fields)
+        elif isinstance(node, StringValueNode):
+            found.append((path, node))
     return found
 
 
 def literal_list_errors(document: DocumentNode, limit: int | None) -> list[dict[str, Any]]:
-    """Oversized lists written in the document (arguments of any field, variable defaults)."""
-    if limit is None:
-        return []
+    """Oversized lists and NUL-holding strings written in the document.
+
+    Argument values of any field and variable defaults; ``limit=None`` lets lists of any
+    length through.
+    """
     errors: list[dict[str, Any]] = []
     selection_sets: list[SelectionSetNode] = []
     for definition in document.definitions:
@@ -85,27 +104,40 @@ def literal_list_errors(document: DocumentNode, limit: int | None) -> list[dict[
     return errors[:MAX_REPORTED]
 
 
-def _check_nodes(values: list[tuple[str, ValueNode]], limit: int) -> list[dict[str, Any]]:
-    return [
-        _error(path, len(node.values), limit, node)
-        for path, node in values
-        if isinstance(node, ListValueNode) and len(node.values) > limit
-    ]
+def _check_nodes(values: list[tuple[str, ValueNode]], limit: int | None) -> list[dict[str, Any]]:
+    errors = []
+    for path, node in values:
+        if isinstance(node, ListValueNode):
+            if limit is not None and len(node.values) > limit:
+                errors.append(_error(path, len(node.values), limit, node))
+        elif isinstance(node, StringValueNode) and "\x00" in node.value:
+            errors.append(_nul_error(path, node))
+    return errors
 
 
 def variable_list_errors(variables: Any, limit: int | None) -> list[dict[str, Any]]:
-    """Oversized lists in the request's variables (the raw JSON values)."""
-    if limit is None or not isinstance(variables, Mapping):
+    """Oversized lists and NUL-holding strings (values or keys) in the request's variables.
+
+    ``variables`` are the raw JSON values; ``limit=None`` lets lists of any length through.
+    """
+    if not isinstance(variables, Mapping):
         return []
     errors: list[dict[str, Any]] = []
     pending: list[tuple[str, Any]] = [(f"${name}", value) for name, value in variables.items()]
     while pending and len(errors) < MAX_REPORTED:
         path, value = pending.pop()
-        if isinstance(value, list):
-            if len(value) > limit:
+        if isinstance(value, str):
+            if "\x00" in value:
+                errors.append(_nul_error(path))
+        elif isinstance(value, list):
+            if limit is not None and len(value) > limit:
                 errors.append(_error(path, len(value), limit))
                 continue
             pending.extend((f"{path}[{i}]", item) for i, item in enumerate(value))
         elif isinstance(value, dict):
-            pending.extend((f"{path}.{key}", item) for key, item in value.items())
+            for key, item in value.items():
+                if "\x00" in key:
+                    errors.append(_nul_error(f"{path} (one of its keys)"))
+                    continue
+                pending.append((f"{path}.{key}", item))
     return errors
