@@ -9,6 +9,7 @@ is an internal error, masked with an id.
 
 from __future__ import annotations
 
+import logging
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -17,6 +18,8 @@ RETRYABLE = frozenset({"40001", "40P01"})
 """serialization_failure and deadlock_detected: the whole request may simply run again."""
 
 _KEY_DETAIL = re.compile(r"Key \((?P<columns>[^)]*)\)=")
+
+logger = logging.getLogger("fraiseql.db")
 
 
 class RetryableTransactionError(Exception):
@@ -104,6 +107,7 @@ def map_database_error(error: Exception) -> MappedError | None:
             [{"field": column, "message": "is required", "code": "not_null_violation"}],
         )
     if sqlstate.startswith("22"):  # data_exception: a value of the wrong form
+        logger.info("data exception (SQLSTATE %s): %s", sqlstate, getattr(error, "message", error))
         return MappedError(
             "validation_error",
             "A value has the wrong form.",

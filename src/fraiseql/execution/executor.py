@@ -369,6 +369,7 @@ class Executor:
         except asyncpg.DataError as error:
             await repository.session.reset()
             reason = data_exception_text(error.sqlstate or "")
+            logger.info("data exception in %s (SQLSTATE %s): %s", root.name, error.sqlstate, error)
             message = f"Invalid value for '{root.name}': {reason}."
             errors.append(
                 format_exception(FraiseQLError(message), path=[root.key], locations=field.locations)
