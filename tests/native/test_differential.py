@@ -581,15 +581,18 @@ def leaf_value(draw: st.DrawFn, shape: Shape, typical: bool) -> str:
             ),
             st.sampled_from(['"0"', '"-0"', '"0.5"', '"0.000001"', '"-0.0"', '"0.000000"']),
             st.integers(-(10**18) + 1, 10**18 - 1).map(str),
-            st.floats(allow_nan=False, allow_infinity=False)
-            .map(repr)
-            .filter(lambda text: not text.lstrip("-").isdigit()),
+            # numbers as PostgreSQL writes numeric values: plain, every digit (the C core quotes them)
+            st.from_regex(r"-?(0|[1-9][0-9]{0,30})(\.[0-9]{1,30})?", fullmatch=True).filter(
+                lambda text: str(Decimal(text)) == text
+            ),
+            st.integers(-(10**40), 10**40).map(str),
         )
         if typical:
             return draw(typical_decimals)
         return draw(
             st.one_of(
                 typical_decimals,
+                st.floats(allow_nan=False, allow_infinity=False).map(repr),
                 st.from_regex(
                     r"[+-]?(\d{1,25}(\.\d{0,12})?|\.\d{1,5})([eE][+-]?\d{1,5})?", fullmatch=True
                 ).map(lambda text: f'"{text}"'),

@@ -18,7 +18,7 @@ from typing import Any
 import orjson
 
 from fraiseql.execution.shapes import LEAF, LIST, OBJECT, FieldPlan, Shape
-from fraiseql.native.builder import PYTHON_BUILDER, Rendered
+from fraiseql.native.builder import PYTHON_BUILDER, PythonPlan, Rendered
 from fraiseql.native.canonical import float_output, json_output
 from fraiseql.native.connection import Declined, Writer, compile_envelope
 from fraiseql.types import scalars
@@ -99,6 +99,7 @@ class CompiledRoot:
 
     root: FieldPlan
     native: Any
+    python: PythonPlan
 
 
 @dataclass(slots=True)
@@ -107,6 +108,7 @@ class CompiledConnection:
 
     root: FieldPlan
     envelope: Writer | None
+    python: PythonPlan
 
 
 class CResponseBuilder:
@@ -120,7 +122,7 @@ class CResponseBuilder:
     def compile(self, root: FieldPlan) -> CompiledRoot:
         """Compile the root field's shape for the C core (``None`` when it needs Python)."""
         assert root.shape is not None
-        return CompiledRoot(root, self._plan(root.shape))
+        return CompiledRoot(root, self._plan(root.shape), PYTHON_BUILDER.compile(root))
 
     def render_one(self, plan: CompiledRoot, text: str | bytes | None) -> Rendered:
         """One document: C when it can, else Python on the same text."""
@@ -128,7 +130,7 @@ class CResponseBuilder:
             value = self.module.render_one(plan.native, text)
             if value is not None:
                 return Rendered(value)
-        return PYTHON_BUILDER.render_one(plan.root, text)
+        return PYTHON_BUILDER.render_one(plan.python, text)
 
     def render_rows(self, plan: CompiledRoot, rows: Sequence[str | bytes]) -> Rendered:
         """A list of documents: C when it can, else Python on the same rows."""
@@ -136,7 +138,7 @@ class CResponseBuilder:
             value = self.module.render_rows(plan.native, rows)
             if value is not None:
                 return Rendered(value)
-        return PYTHON_BUILDER.render_rows(plan.root, rows)
+        return PYTHON_BUILDER.render_rows(plan.python, rows)
 
     def compile_connection(self, root: FieldPlan) -> CompiledConnection:
         """Compile a C plan per ``node`` selection of a connection, and its envelope writer."""
@@ -144,7 +146,7 @@ class CResponseBuilder:
         envelope = compile_envelope(
             root.shape, self._plan, self.module.render_one, self.module.render_edges
         )
-        return CompiledConnection(root, envelope)
+        return CompiledConnection(root, envelope, PYTHON_BUILDER.compile_connection(root))
 
     def render_connection(self, plan: CompiledConnection, page: Mapping[str, Any]) -> Rendered:
         """A connection page: nodes by C inside a written envelope when it can, else Python."""
@@ -153,7 +155,7 @@ class CResponseBuilder:
                 return Rendered(plan.envelope(page))
             except Declined:
                 pass
-        return PYTHON_BUILDER.render_connection(plan.root, page)
+        return PYTHON_BUILDER.render_connection(plan.python, page)
 
     def _plan(self, shape: Shape) -> Any:
         try:

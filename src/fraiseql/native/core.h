@@ -23,7 +23,7 @@ enum {
     L_BOOLEAN,
     L_ID,          /* strings, or integer literals written as strings */
     L_UUID,        /* canonical lowercase UUID strings only */
-    L_DECIMAL,     /* plain decimal strings, integer literals */
+    L_DECIMAL,     /* plain decimal strings and numbers, quoted as str(Decimal) leaves them */
     L_JSON,        /* any JSON value, re-written canonically */
     L_ENUM         /* stored string value -> GraphQL name */
 };

@@ -1,7 +1,7 @@
 /*
  * Numbers as the Python builder writes them: integer literals as Python's int prints them,
- * floats as repr(float), Decimal strings that str(Decimal) leaves unchanged. See values.c for
- * their use by scalar kind.
+ * floats as repr(float), decimals (strings or number tokens) that str(Decimal) leaves
+ * unchanged. See values.c for their use by scalar kind.
  */
 #include "internal.h"
 
@@ -180,9 +180,10 @@ fq_write_number(Buffer *b, const unsigned char *s, const Token *t)
 }
 
 /*
- * A plain decimal string that str(Decimal(s)) leaves unchanged: -?(0|[1-9][0-9]*)(.[0-9]+)?,
- * except "0.<6 or more zeros>..." whose adjusted exponent is below -6: str() writes those in
- * exponent form ("0.0000001" -> "1E-7", "0.0000000" -> "0E-7").
+ * A plain decimal (the text of a string or of a number token) that str(Decimal(s)) leaves
+ * unchanged: -?(0|[1-9][0-9]*)(.[0-9]+)?, except "0.<6 or more zeros>..." whose adjusted
+ * exponent is below -6: str() writes those in exponent form ("0.0000001" -> "1E-7",
+ * "0.0000000" -> "0E-7"). At most 1000 bytes.
  */
 int
 fq_is_plain_decimal(const unsigned char *s, ptrdiff_t n)

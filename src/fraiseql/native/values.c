@@ -332,16 +332,17 @@ fq_write_leaf(Buffer *b, const Node *node, const unsigned char *s, const Token *
             fq_is_plain_decimal(s + t->start, t->end - t->start)) {
             return fq_write_string(b, s, t);
         }
-        if (t->type == T_NUMBER && (t->flags & F_INTEGER) && fq_integer_value(s, t, &iv) == 0) {
+        if (t->type != T_NUMBER) {
+            return RS_GIVEUP;
+        }
+        /* a number: str(int) of an integer ("-0" is 0), else str(Decimal(its text)) */
+        if ((t->flags & F_INTEGER) && fq_integer_value(s, t, &iv) == 0) {
             return fq_write_quoted_integer(b, iv);
         }
-        if (t->type == T_NUMBER && !(t->flags & F_INTEGER) && fq_double_value(s, t, &dv) == 0) {
-            if (buf_char(b, '"') < 0 || fq_write_float(b, dv) != RS_OK || buf_char(b, '"') < 0) {
-                return RS_NOMEM;
-            }
-            return RS_OK;
+        if (fq_is_plain_decimal(s + t->start, t->end - t->start)) {
+            return write_plain_string(b, s, t); /* digits, '-' and '.': nothing to escape */
         }
-        return RS_GIVEUP;
+        return RS_GIVEUP; /* an exponent, or 0.0000001: decimal's own notation, by Python */
     case L_JSON:
         return write_json_value(b, s, t, json, depth);
     case L_ENUM:

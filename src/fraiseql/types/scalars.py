@@ -275,7 +275,28 @@ def _parse_time(value: Any) -> _dt.time:
         raise ScalarError(f"Invalid Time: {_describe(value)}") from None
 
 
+class JSONNumber(float):
+    """A number read from JSON text that keeps that text, so that a ``Decimal`` can be exact.
+
+    The Python response builder reads the documents of plans that select a ``Decimal`` field
+    into these, for every number that would otherwise become a ``float`` (a fraction or an
+    exponent, or an integer beyond 64 bits). It is the same ``float`` for every other scalar;
+    the ``Decimal`` scalar writes ``str(decimal.Decimal(text))`` instead, every stored digit.
+    """
+
+    __slots__ = ("text",)
+    text: str
+
+
 def _serialize_decimal(value: Any) -> str:
+    """A ``Decimal`` field's value as the exact decimal string it stands for.
+
+    A ``decimal.Decimal`` and an integer are written with ``str``; a number read from a JSON
+    document with ``str(decimal.Decimal(<its text>))``: every digit, trailing zeros kept
+    (``1.50`` -> ``"1.50"``), exponents in ``decimal``'s form (``1e5`` -> ``"1E+5"``, and
+    ``0.0000001`` -> ``"1E-7"``). A numeric string is parsed and written the same way. A
+    ``float`` from a resolver is written as ``repr`` writes it (``0.1`` -> ``"0.1"``).
+    """
     if isinstance(value, bool):
         raise ScalarError(f"Decimal cannot represent value: {_describe(value)}")
     if isinstance(value, decimal.Decimal):
@@ -284,6 +305,11 @@ def _serialize_decimal(value: Any) -> str:
         return str(value)
     if isinstance(value, int):
         return str(value)
+    if isinstance(value, JSONNumber):
+        try:
+            return str(decimal.Decimal(value.text))
+        except decimal.InvalidOperation:  # an exponent beyond what decimal can hold
+            raise ScalarError(f"Decimal cannot represent value: {_describe(value.text)}") from None
     if isinstance(value, float) and math.isfinite(value):
         return repr(value)
     if isinstance(value, str):
