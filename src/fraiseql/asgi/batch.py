@@ -19,6 +19,7 @@ from collections.abc import Awaitable, Callable, Sequence
 import orjson
 from starlette.exceptions import HTTPException
 
+from fraiseql.asgi import json_input
 from fraiseql.asgi.errors import (
     INTERNAL_SERVER_ERROR,
     ClientDisconnectedError,
@@ -27,7 +28,7 @@ from fraiseql.asgi.errors import (
     error_body,
     request_errors_body,
 )
-from fraiseql.asgi.params import request_from_payload
+from fraiseql.asgi.params import refuse_repeated_parameters, request_from_payload
 from fraiseql.execution.outcome import GraphQLRequest, RequestError, ServiceUnavailable
 from fraiseql.observability import hooks
 
@@ -43,13 +44,15 @@ def decode_post_body(
     """The request(s) of a POST body; ``max_batch_size=None`` means batching is off.
 
     Only the JSON structure is checked here: no document is parsed and nothing runs, so an
-    oversized or malformed batch costs one JSON decode.
+    oversized or malformed batch costs one JSON decode (two when the bytes say that a request
+    object may repeat a parameter, see :func:`~fraiseql.asgi.params.refuse_repeated_parameters`).
     """
     try:
         payload = orjson.loads(body)
-    except orjson.JSONDecodeError:
-        raise bad_request("The request body is not valid UTF-8 encoded JSON.") from None
+    except orjson.JSONDecodeError as error:
+        raise json_input.decode_error(error, body, "The request body") from None
     if isinstance(payload, dict):
+        refuse_repeated_parameters(body)
         return request_from_payload(payload)
     if not isinstance(payload, list):
         raise bad_request("The request body must be a JSON object.")
@@ -65,10 +68,12 @@ def decode_post_body(
             f"The batch holds {len(payload)} operations; the limit is {max_batch_size}.",
             code="BATCH_TOO_LARGE",
         )
-    requests = []
     for index, member in enumerate(payload):
         if not isinstance(member, dict):
             raise bad_request(f"Member {index} of the batch must be a JSON object.")
+    refuse_repeated_parameters(body, batch=True)
+    requests = []
+    for index, member in enumerate(payload):
         try:
             requests.append(request_from_payload(member))
         except TransportError as error:

@@ -3,7 +3,8 @@
 Parameters follow the GraphQL-over-HTTP draft, section "Request Parameters": ``query`` is a
 required string, ``operationName`` an optional string, ``variables`` and ``extensions`` optional
 maps; ``null`` is the same as absent. A request whose parameters have the wrong type is not a
-well-formed GraphQL-over-HTTP request and is refused with ``400`` before any GraphQL work.
+well-formed GraphQL-over-HTTP request and is refused with ``400`` before any GraphQL work, and so
+is a JSON request object that gives a parameter twice (:func:`refuse_repeated_parameters`).
 """
 
 from __future__ import annotations
@@ -12,10 +13,15 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import parse_qsl
 
-import orjson
-
+from fraiseql.asgi import json_input
 from fraiseql.asgi.errors import bad_request
 from fraiseql.execution.outcome import GraphQLRequest
+
+REQUEST_PARAMETERS = ("query", "variables", "operationName", "extensions")
+"""The keys of a JSON request object that :func:`request_from_payload` reads."""
+
+_PARAMETER_NAMES = frozenset(REQUEST_PARAMETERS)
+_QUOTED_PARAMETERS = json_input.quoted(REQUEST_PARAMETERS)
 
 # More parameters than this in a query string is not a GraphQL request worth parsing further.
 MAX_QUERY_STRING_FIELDS = 100
@@ -51,11 +57,7 @@ def _json_map_param(params: Mapping[str, str], name: str) -> dict[str, Any] | No
     raw = params.get(name)
     if raw is None or raw == "":
         return None
-    try:
-        value = orjson.loads(raw)
-    except orjson.JSONDecodeError:
-        raise bad_request(f"The {name!r} parameter is not valid JSON.") from None
-    return _map_or_none(value, name)
+    return _map_or_none(json_input.loads(raw, f"The {name!r} parameter"), name)
 
 
 def _map_or_none(value: object, name: str) -> dict[str, Any] | None:
@@ -97,13 +99,33 @@ def request_from_query_params(params: Mapping[str, str]) -> GraphQLRequest:
 
 def request_from_json_body(body: bytes) -> GraphQLRequest:
     """Build the request of a POST from its JSON body (UTF-8; other property names ignored)."""
-    try:
-        payload = orjson.loads(body)
-    except orjson.JSONDecodeError:
-        raise bad_request("The request body is not valid UTF-8 encoded JSON.") from None
+    payload = json_input.loads(body, "The request body")
     if not isinstance(payload, dict):
         raise bad_request("The request body must be a JSON object.")
+    refuse_repeated_parameters(body)
     return request_from_payload(payload)
+
+
+def refuse_repeated_parameters(body: bytes, *, batch: bool = False) -> None:
+    r"""Refuse (400) a request object of ``body`` that gives one of the parameters twice.
+
+    ``body`` is valid JSON: one request object, or with ``batch`` an array of them. orjson keeps
+    the last of two equal keys, but a proxy or firewall in front of the server may act on the
+    first, so ``{"query": A, "query": B}`` is refused rather than run as ``B``; keys are compared
+    once decoded (``"qu\u0065ry"`` is ``"query"``). Other keys are ignored, so are their repeats,
+    and so are repeats inside ``variables`` and ``extensions``, which the executor reads as one
+    map. A body without a parameter's name twice in its bytes and without a ``\u00XX`` escape
+    cannot repeat one: that test alone runs for most requests.
+    """
+    if not json_input.may_repeat(body, _QUOTED_PARAMETERS):
+        return
+    found = json_input.repeated_key(body, _PARAMETER_NAMES, batch=batch)
+    if found is None:
+        return
+    member, key = found
+    if batch:
+        raise bad_request(f"Member {member} of the batch repeats the key {key!r}.")
+    raise bad_request(f"The request body repeats the key {key!r}.")
 
 
 def request_from_payload(payload: Mapping[str, Any]) -> GraphQLRequest:
