@@ -17,7 +17,7 @@ from typing import Any
 
 import asyncpg
 
-from bench.common import blog_schema, root_plan, root_statement, server_url, with_database
+from bench.common import blog_schema, root_plan, root_statement
 from bench.compare import seed
 
 QUERIES = {
@@ -45,12 +45,8 @@ async def explain(connection: asyncpg.Connection, sql: str, params: list[Any]) -
 async def main(quick: bool) -> None:
     from fraiseql.db.commands import CONTRACT_SQL
 
-    # The database as it stands (a changed example schema would make ensure_database reseed it).
-    name = seed.DATABASES["quick" if quick else "full"]
-    connection = await asyncpg.connect(with_database(server_url(), name))
+    connection = await seed.connect_as_it_stands("quick" if quick else "full")
     try:
-        if not await connection.fetchval("SELECT to_regclass('tv_post') IS NOT NULL"):
-            raise SystemExit(f"{name} holds no example data: run `make bench-compare` first")
         await connection.execute(CONTRACT_SQL)
         definition = await connection.fetchval(
             "SELECT indexdef FROM pg_indexes WHERE indexname = 'tv_post_created_at_idx'"

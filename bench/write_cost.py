@@ -20,9 +20,6 @@ import json
 import statistics
 import time
 
-import asyncpg
-
-from bench.common import server_url, with_database
 from bench.compare import scenarios, seed
 
 PREFIX = f"{scenarios.CREATED_PREFIX}write-cost-"
@@ -31,11 +28,8 @@ WRITES = 100
 
 
 async def main(quick: bool) -> None:
-    name = seed.DATABASES["quick" if quick else "full"]
-    connection = await asyncpg.connect(with_database(server_url(), name))
+    connection = await seed.connect_as_it_stands("quick" if quick else "full")
     try:
-        if not await connection.fetchval("SELECT to_regclass('tv_post') IS NOT NULL"):
-            raise SystemExit(f"{name} holds no example data: run `make bench-compare` first")
         author, author_pk = await connection.fetchrow(
             "SELECT identifier, pk_user FROM tb_user ORDER BY pk_user LIMIT 1"
         )

@@ -160,3 +160,17 @@ def main(argv: list[str] | None = None) -> None:
 
 if __name__ == "__main__":
     main()
+
+
+async def connect_as_it_stands(mode: str) -> asyncpg.Connection:
+    """A connection to the seeded database of ``mode`` as it is, without checking its fingerprint.
+
+    For the scripts that study that data (``bench.write_cost``, ``bench.datetime_order``): a
+    changed example schema would make :func:`ensure_database` seed it anew.
+    """
+    name = DATABASES[mode]
+    connection = await asyncpg.connect(with_database(server_url(), name))
+    if not await connection.fetchval("SELECT to_regclass('tv_post') IS NOT NULL"):
+        await connection.close()
+        raise SystemExit(f"{name} holds no example data: run `make bench-compare` first")
+    return connection

@@ -17,7 +17,7 @@ import orjson
 
 from fraiseql.db.commands import CommandRepository
 from fraiseql.db.repository import QueryRepository
-from fraiseql.db.sqlstate import map_database_error
+from fraiseql.db.sqlstate import MappedError, map_database_error
 from fraiseql.execution.batch_mutations import run_batch_mutation
 from fraiseql.execution.info import Info
 from fraiseql.execution.root_fields import resolve_custom
@@ -64,13 +64,7 @@ async def run_mutation(
         await scope.undo()
         if mapped is None:
             raise
-        return {
-            "status": mapped.status,
-            "message": mapped.message,
-            "id": None,
-            "entity": None,
-            "errors": mapped.errors,
-        }
+        return _refused(mapped)
     except BaseException:
         await scope.undo()
         raise
@@ -115,19 +109,24 @@ async def _run_folded(
         mapped = map_database_error(error)  # raises RetryableTransactionError for retries
         if mapped is None:
             raise
-        return {
-            "status": mapped.status,
-            "message": mapped.message,
-            "id": None,
-            "entity": None,
-            "errors": mapped.errors,
-        }
+        return _refused(mapped)
     return {
         "status": outcome.status,
         "message": outcome.message,
         "id": str(outcome.id) if outcome.id is not None else None,
         "entity": None if text is None else orjson.loads(text),
         "errors": outcome.errors,
+    }
+
+
+def _refused(mapped: MappedError) -> dict[str, Any]:
+    """The payload source of a mutation the database refused with an error meant for clients."""
+    return {
+        "status": mapped.status,
+        "message": mapped.message,
+        "id": None,
+        "entity": None,
+        "errors": mapped.errors,
     }
 
 
