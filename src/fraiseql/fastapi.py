@@ -19,7 +19,7 @@ from starlette.types import Lifespan
 from fraiseql.app import lifespan_hooks
 from fraiseql.asgi.app import lifespan_from_hooks
 from fraiseql.asgi.batch import DEFAULT_MAX_BATCH_SIZE
-from fraiseql.asgi.body import DEFAULT_MAX_BODY_SIZE
+from fraiseql.asgi.body import DEFAULT_BODY_TIMEOUT, DEFAULT_MAX_BODY_SIZE
 from fraiseql.asgi.csrf import DEFAULT_CSRF_HEADERS, CSRFPrevention
 from fraiseql.asgi.graphiql import GraphiQLOption
 from fraiseql.asgi.graphiql_assets import graphiql_assets_route
@@ -40,6 +40,7 @@ def graphql_router(
     graphiql: GraphiQLOption = True,
     context_getter: ContextGetter | None = None,
     max_body_size: int = DEFAULT_MAX_BODY_SIZE,
+    body_timeout: float | None = DEFAULT_BODY_TIMEOUT,
     batching: bool = False,
     max_batch_size: int = DEFAULT_MAX_BATCH_SIZE,
     csrf_prevention: CSRFPrevention = "auto",
@@ -72,6 +73,7 @@ def graphql_router(
         graphiql=graphiql,
         context_getter=context_getter,
         max_body_size=max_body_size,
+        body_timeout=body_timeout,
         max_batch_size=max_batch_size if batching else None,
         csrf_prevention=csrf_prevention,
         csrf_required_headers=csrf_required_headers,

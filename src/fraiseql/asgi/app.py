@@ -12,7 +12,7 @@ from starlette.routing import BaseRoute, Route
 from starlette.types import Lifespan
 
 from fraiseql.asgi.batch import DEFAULT_MAX_BATCH_SIZE
-from fraiseql.asgi.body import DEFAULT_MAX_BODY_SIZE
+from fraiseql.asgi.body import DEFAULT_BODY_TIMEOUT, DEFAULT_MAX_BODY_SIZE
 from fraiseql.asgi.cors import CORSConfig
 from fraiseql.asgi.csrf import DEFAULT_CSRF_HEADERS, CSRFPrevention
 from fraiseql.asgi.direct import FraiseQLApp
@@ -62,6 +62,7 @@ def build_asgi_app(
     context_getter: ContextGetter | None = None,
     cors: CORSConfig | None = None,
     max_body_size: int = DEFAULT_MAX_BODY_SIZE,
+    body_timeout: float | None = DEFAULT_BODY_TIMEOUT,
     batching: bool = False,
     max_batch_size: int = DEFAULT_MAX_BATCH_SIZE,
     csrf_prevention: CSRFPrevention = "auto",
@@ -91,6 +92,7 @@ def build_asgi_app(
         graphiql=graphiql,
         context_getter=context_getter,
         max_body_size=max_body_size,
+        body_timeout=body_timeout,
         max_batch_size=max_batch_size if batching else None,
         csrf_prevention=csrf_prevention,
         csrf_required_headers=csrf_required_headers,

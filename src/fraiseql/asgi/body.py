@@ -1,6 +1,8 @@
-"""Reading a request body under a size limit, without buffering more than the limit."""
+"""Reading a request body under a size limit and a time limit, buffering no more than the limit."""
 
 from __future__ import annotations
+
+import asyncio
 
 from starlette.datastructures import Headers
 from starlette.types import Message, Receive
@@ -8,6 +10,8 @@ from starlette.types import Message, Receive
 from fraiseql.asgi.errors import ClientDisconnectedError, TransportError, bad_request
 
 DEFAULT_MAX_BODY_SIZE = 1 << 20  # 1 MiB (DESIGN.md section 8)
+DEFAULT_BODY_TIMEOUT = 10.0
+"""Seconds a request body may take to arrive in full (a slow or stalled client gets 408)."""
 
 
 def _too_large(limit: int) -> TransportError:
@@ -27,12 +31,32 @@ def check_content_length(headers: Headers, limit: int) -> None:
         raise _too_large(limit)
 
 
-async def read_body(receive: Receive, limit: int) -> bytes:
+async def read_body(
+    receive: Receive, limit: int, seconds: float | None = DEFAULT_BODY_TIMEOUT
+) -> bytes:
     """Receive the whole body, raising 413 as soon as more than ``limit`` bytes have arrived.
 
     Chunks are received one at a time and the reading stops at the chunk that crosses the limit,
     so an oversized body is never held in memory. A disconnect raises ``ClientDisconnectedError``.
+    A body still incomplete after ``seconds`` (``None``: no limit) is refused with 408
+    and ``Connection: close``: a client that declares a length and sends less would otherwise
+    hold its connection, and a slot of the server, for as long as it likes.
     """
+    if seconds is None:
+        return await _read(receive, limit)
+    try:
+        async with asyncio.timeout(seconds):
+            return await _read(receive, limit)
+    except TimeoutError:
+        raise TransportError(
+            408,
+            f"The request body did not arrive within {seconds:g} seconds.",
+            code="REQUEST_TIMEOUT",
+            headers={"Connection": "close"},
+        ) from None
+
+
+async def _read(receive: Receive, limit: int) -> bytes:
     body = bytearray()
     while True:
         message: Message = await receive()

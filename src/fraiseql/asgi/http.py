@@ -24,7 +24,12 @@ from starlette.types import Message, Receive, Scope, Send
 
 from fraiseql.asgi import media
 from fraiseql.asgi.batch import decode_post_body, run_batch
-from fraiseql.asgi.body import DEFAULT_MAX_BODY_SIZE, check_content_length, read_body
+from fraiseql.asgi.body import (
+    DEFAULT_BODY_TIMEOUT,
+    DEFAULT_MAX_BODY_SIZE,
+    check_content_length,
+    read_body,
+)
 from fraiseql.asgi.csrf import DEFAULT_CSRF_HEADERS as DEFAULT_CSRF_HEADERS
 from fraiseql.asgi.csrf import CSRFPolicy, CSRFPrevention
 from fraiseql.asgi.disconnect import cancel_on_disconnect
@@ -86,6 +91,7 @@ class GraphQLHTTPHandler:
         graphiql: GraphiQLOption = True,
         context_getter: ContextGetter | None = None,
         max_body_size: int = DEFAULT_MAX_BODY_SIZE,
+        body_timeout: float | None = DEFAULT_BODY_TIMEOUT,
         csrf_prevention: CSRFPrevention = "auto",
         csrf_required_headers: Iterable[str] = DEFAULT_CSRF_HEADERS,
         csrf_require_header_on_get: bool = False,
@@ -95,6 +101,8 @@ class GraphQLHTTPHandler:
     ) -> None:
         if max_body_size < 0:
             raise ValueError("max_body_size must not be negative")
+        if body_timeout is not None and not body_timeout > 0:
+            raise ValueError("body_timeout must be a positive number of seconds (or None)")
         if max_batch_size is not None and max_batch_size < 1:
             raise ValueError("max_batch_size must be at least 1 (or None: batching off)")
         self.max_batch_size = max_batch_size
@@ -102,6 +110,7 @@ class GraphQLHTTPHandler:
         self.graphiql = graphiql_mode(graphiql)
         self.context_getter = context_getter
         self.max_body_size = max_body_size
+        self.body_timeout = body_timeout
         self.csrf = CSRFPolicy.from_options(
             csrf_prevention,
             csrf_required_headers,
@@ -199,7 +208,7 @@ class GraphQLHTTPHandler:
         # that it still holds if a simple type is ever accepted.
         self.csrf.check("POST", request.headers)
         check_content_length(request.headers, self.max_body_size)
-        body = await read_body(receive, self.max_body_size)
+        body = await read_body(receive, self.max_body_size, self.body_timeout)
         # Hand the context getter a request whose body() still works: replay what was read.
         posted = decode_post_body(body, self.max_batch_size)
         return posted, Request(request.scope, _replay(body, receive))
