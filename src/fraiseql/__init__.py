@@ -13,7 +13,16 @@ from fraiseql.schema.schema import Schema
 from fraiseql.security.claims import SessionSettings
 from fraiseql.security.limits import QueryLimits
 from fraiseql.security.persisted import PersistedQueries
-from fraiseql.types.decorators import enum, field, interface, mutation, query, union
+from fraiseql.subscriptions.connection import connection_params
+from fraiseql.types.decorators import (
+    enum,
+    field,
+    interface,
+    mutation,
+    query,
+    subscription,
+    union,
+)
 from fraiseql.types.decorators import input_ as input
 from fraiseql.types.decorators import type_ as type
 from fraiseql.types.generics import Connection, Edge, OrderBy, PageInfo, Where
@@ -33,6 +42,7 @@ __all__ = [
     "Schema",
     "SessionSettings",
     "Where",
+    "connection_params",
     "create_app",
     "enum",
     "field",
@@ -42,6 +52,7 @@ __all__ = [
     "native_info",
     "query",
     "scalar",
+    "subscription",
     "type",
     "union",
 ]

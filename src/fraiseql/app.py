@@ -13,6 +13,7 @@ from fraiseql.asgi.cors import CORSConfig
 from fraiseql.asgi.csrf import DEFAULT_CSRF_HEADERS, CSRFPrevention
 from fraiseql.asgi.graphiql import GraphiQLOption
 from fraiseql.asgi.http import ContextGetter
+from fraiseql.asgi.ws import DEFAULT_INIT_TIMEOUT, DEFAULT_MAX_SUBSCRIPTIONS
 from fraiseql.observability.config import InstalledObservability, Observability
 from fraiseql.observability.health import DEFAULT_HEALTH_PATHS, health_routes
 from fraiseql.schema.schema import Schema
@@ -34,6 +35,7 @@ def create_app(
     types: Iterable[type] = (),
     queries: Sequence[Callable[..., Any]] = (),
     mutations: Sequence[Callable[..., Any]] = (),
+    subscriptions: Sequence[Callable[..., Any]] = (),
     schema: Schema | None = None,
     database_url: str | None = None,
     path: str = "/graphql",
@@ -50,6 +52,8 @@ def create_app(
     debug: bool = False,
     observability: Observability | None = None,
     health_paths: tuple[str, str] | None = DEFAULT_HEALTH_PATHS,
+    websocket_init_timeout: float = DEFAULT_INIT_TIMEOUT,
+    max_subscriptions_per_connection: int = DEFAULT_MAX_SUBSCRIPTIONS,
     **schema_options: Any,
 ) -> Starlette:
     """Build the ASGI app of a schema: GraphQL at ``path``, the pool opened at startup.
@@ -59,13 +63,16 @@ def create_app(
     JSON arrays of up to ``max_batch_size`` requests in one POST (see ``fraiseql.asgi.batch``).
     ``observability`` turns on request logs, metrics, tracing and error recording;
     ``health_paths`` are the liveness and readiness endpoints (``None``: none).
+    ``subscriptions`` are served over WebSocket (``graphql-transport-ws``) and SSE at
+    ``path``: a client has ``websocket_init_timeout`` seconds to send ``connection_init``
+    and at most ``max_subscriptions_per_connection`` operations running at once.
     ``csrf_prevention`` says when a request a browser could send cross-site without a CORS
     preflight (a GET) must carry one of ``csrf_required_headers``: ``"auto"`` (the default)
     when it has cookies, ``"always"``, or ``"off"`` (see ``fraiseql.asgi.csrf``);
     ``csrf_require_header_on_get=True`` is the older spelling of ``"always"``.
     """
     if schema is not None and (
-        types or queries or mutations or database_url or debug or schema_options
+        types or queries or mutations or subscriptions or database_url or debug or schema_options
     ):
         raise TypeError(
             "create_app: give either schema= or the options to build one "
@@ -84,6 +91,7 @@ def create_app(
             types=types,
             queries=queries,
             mutations=mutations,
+            subscriptions=subscriptions,
             database=database,
             debug=debug,
             **schema_options,
@@ -108,6 +116,8 @@ def create_app(
         on_shutdown=on_shutdown,
         instrumentation=observed.instrumentation,
         routes=[*routes, *observed.routes],
+        websocket_init_timeout=websocket_init_timeout,
+        max_subscriptions_per_connection=max_subscriptions_per_connection,
     )
     app.state.fraiseql_schema = schema
     app.state.fraiseql_observability = observed

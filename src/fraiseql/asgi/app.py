@@ -5,10 +5,11 @@ from __future__ import annotations
 import inspect
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
 from contextlib import asynccontextmanager
+from typing import cast
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
-from starlette.routing import BaseRoute, Route
+from starlette.routing import BaseRoute, Route, WebSocketRoute
 from starlette.types import Lifespan
 
 from fraiseql.asgi.batch import DEFAULT_MAX_BATCH_SIZE
@@ -19,6 +20,13 @@ from fraiseql.asgi.direct import FraiseQLApp
 from fraiseql.asgi.graphiql import GraphiQLOption
 from fraiseql.asgi.graphiql_assets import graphiql_assets_route
 from fraiseql.asgi.http import ContextGetter, GraphQLHTTPHandler
+from fraiseql.asgi.ws import (
+    DEFAULT_INIT_TIMEOUT,
+    DEFAULT_MAX_SUBSCRIPTIONS,
+    GraphQLWebSocketHandler,
+    SubscriptionExecutor,
+    WebSocketContextGetter,
+)
 from fraiseql.execution.protocol import OperationExecutor
 from fraiseql.observability.instrumentation import Instrumentation
 
@@ -73,6 +81,8 @@ def build_asgi_app(
     on_shutdown: Sequence[LifespanHook] = (),
     instrumentation: Instrumentation | None = None,
     routes: Sequence[BaseRoute] = (),
+    websocket_init_timeout: float = DEFAULT_INIT_TIMEOUT,
+    max_subscriptions_per_connection: int = DEFAULT_MAX_SUBSCRIPTIONS,
 ) -> Starlette:
     """Build a Starlette application serving GraphQL over HTTP at ``path``.
 
@@ -82,7 +92,11 @@ def build_asgi_app(
     so both routes can share the path. ``batching=True`` accepts JSON arrays of up to
     ``max_batch_size`` requests in one POST (see :mod:`fraiseql.asgi.batch`).
     ``instrumentation`` observes every GraphQL request; ``routes`` are served beside it
-    (health checks, metrics). ``csrf_prevention`` and ``csrf_required_headers`` configure the
+    (health checks, metrics). An executor that can subscribe (a :class:`fraiseql.Schema`) is
+    also served over WebSocket at ``path`` (``graphql-transport-ws``, see
+    :mod:`fraiseql.asgi.ws`), with ``websocket_init_timeout`` and
+    ``max_subscriptions_per_connection``; the context getter then gets the ``WebSocket``.
+    ``csrf_prevention`` and ``csrf_required_headers`` configure the
     CSRF rule (see :class:`GraphQLHTTPHandler`; ``"auto"``: requests with cookies must prove
     they were preflighted); ``csrf_require_header_on_get`` and ``csrf_get_header_names`` are
     their older spellings.
@@ -102,6 +116,15 @@ def build_asgi_app(
     )
     # methods=None: every method reaches the handler, which answers 405 in GraphQL form itself.
     all_routes: list[BaseRoute] = [Route(path, handler, name="graphql", include_in_schema=False)]
+    if callable(getattr(executor, "subscribe", None)):
+        websocket_handler = GraphQLWebSocketHandler(
+            cast(SubscriptionExecutor, executor),
+            context_getter=cast(WebSocketContextGetter | None, context_getter),
+            init_timeout=websocket_init_timeout,
+            max_subscriptions=max_subscriptions_per_connection,
+            max_message_size=max_body_size,
+        )
+        all_routes.append(WebSocketRoute(path, websocket_handler, name="graphql-ws"))
     if handler.graphiql:
         all_routes.append(graphiql_assets_route(path))
     all_routes.extend(routes)

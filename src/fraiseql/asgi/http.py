@@ -15,7 +15,7 @@ import inspect
 import logging
 import uuid
 from collections.abc import Awaitable, Callable, Iterable, Mapping
-from typing import Any
+from typing import Any, cast
 
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
@@ -42,6 +42,8 @@ from fraiseql.asgi.errors import (
 )
 from fraiseql.asgi.graphiql import GraphiQLOption, graphiql_mode, graphiql_page
 from fraiseql.asgi.params import parse_query_string, request_from_query_params
+from fraiseql.asgi.sse import event_stream, event_stream_response
+from fraiseql.asgi.ws import SubscriptionExecutor
 from fraiseql.execution.outcome import (
     GraphQLRequest,
     PreparedOperation,
@@ -161,6 +163,10 @@ class GraphQLHTTPHandler:
                     page = HTMLResponse(graphiql_page(self.graphiql, request.scope["path"]))
                     page.headers.add_vary_header("Accept")
                     return page
+            if media.accepts_event_stream(accept) and callable(
+                getattr(self.executor, "subscribe", None)
+            ):
+                return await self._event_stream(request, receive, params)
             negotiated = media.negotiate_response_type(accept)
             if negotiated is None:
                 raise TransportError(
@@ -197,6 +203,26 @@ class GraphQLHTTPHandler:
             raise
         except Exception as exc:
             return _internal_error_response(media_type, exc)
+
+    async def _event_stream(
+        self, request: Request, receive: Receive, params: dict[str, str]
+    ) -> Response:
+        """Serve an operation as Server-Sent Events (see :mod:`fraiseql.asgi.sse`)."""
+        if request.method == "GET":
+            self.csrf.check("GET", request.headers)
+            graphql_request = request_from_query_params(params)
+        else:
+            posted, request = await self._read_post(request, receive)
+            if isinstance(posted, list):
+                raise TransportError(
+                    400, "A batch cannot be answered as an event stream.", code="BAD_REQUEST"
+                )
+            graphql_request = posted
+        context = {**await self._user_context(request), "request": request}
+        executor = cast(SubscriptionExecutor, self.executor)
+        return event_stream_response(
+            event_stream(executor, graphql_request, context, method=request.method)
+        )
 
     async def _read_post(
         self, request: Request, receive: Receive
@@ -265,7 +291,10 @@ def _check_operation_type(prepared: PreparedOperation, method: str) -> None:
             headers={"Allow": "POST"},
         )
     if prepared.operation_type == "subscription":
-        message = "Subscriptions are not served over HTTP: use the WebSocket endpoint."
+        message = (
+            "Subscriptions are not served as one HTTP response: use the WebSocket endpoint "
+            "(graphql-transport-ws) or ask for Server-Sent Events (Accept: text/event-stream)."
+        )
         raise RequestError(
             [{"message": message, "extensions": {"code": "OPERATION_NOT_SUPPORTED"}}]
         )

@@ -107,6 +107,16 @@ def accepts_html(accept: str | None) -> bool:
     return any(r == TEXT_HTML and q > 0.0 for r, q in _accept_ranges(accept))
 
 
+TEXT_EVENT_STREAM = "text/event-stream"
+
+
+def accepts_event_stream(accept: str | None) -> bool:
+    """Whether the client asks for Server-Sent Events by naming ``text/event-stream``."""
+    if not accept:
+        return False
+    return any(r == TEXT_EVENT_STREAM and q > 0.0 for r, q in _accept_ranges(accept))
+
+
 def check_request_content_type(content_type: str | None) -> str | None:
     """Return an error message when a POST body's ``Content-Type`` is refused, else ``None``.
 

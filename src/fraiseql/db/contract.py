@@ -3,7 +3,8 @@
 ``CONTRACT_SQL`` creates the ``fraiseql_mutation_result`` type every mutation function returns,
 ``fraiseql_call_items``, the helper that calls such a function once per item of a JSON array,
 each item in a subtransaction (batch mutations and ``info.commands``), and ``fraiseql_mutate``,
-which runs a single auto mutation with its settings and its read-back in one statement.
+which runs a single auto mutation with its settings and its read-back in one statement, and
+``fraiseql_notify``, which mutation functions call to tell subscriptions what they changed.
 """
 
 from __future__ import annotations
@@ -197,9 +198,36 @@ CREATE OR REPLACE FUNCTION fraiseql_timestamptz(value text) RETURNS timestamptz
 LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $fn$ SELECT value::timestamptz $fn$;
 """
 
-CONTRACT_SQL = _RESULT_TYPE_SQL + _CALL_ITEMS_SQL + _MUTATE_SQL + _READ_HELPERS_SQL
-"""The result type, the calling helpers and the read helpers (``fraiseql_timestamptz``); run
-once per database (idempotent)."""
+# A NOTIFY payload must stay under 8000 bytes: 150 ids of 39 bytes each (quoted, with a comma)
+# leave room for the entity. Ids only, never data: subscribers read the rows themselves.
+_NOTIFY_SQL = """
+CREATE OR REPLACE FUNCTION fraiseql_notify(p_entity text, p_op text, p_ids uuid[])
+RETURNS void LANGUAGE plpgsql AS $fn$
+DECLARE
+    v_from integer := 1;
+    v_count integer := coalesce(cardinality(p_ids), 0);
+BEGIN
+    IF p_op IS NULL OR p_op NOT IN ('insert', 'update', 'delete') THEN
+        RAISE EXCEPTION 'fraiseql_notify: op must be insert, update or delete, not %', p_op
+            USING ERRCODE = '22023';
+    END IF;
+    IF p_entity IS NULL OR p_entity !~ '^[A-Za-z_][A-Za-z0-9_.]{0,62}$' THEN
+        RAISE EXCEPTION 'fraiseql_notify: % is not an entity name', p_entity
+            USING ERRCODE = '22023';
+    END IF;
+    WHILE v_from <= v_count LOOP
+        PERFORM pg_notify('fraiseql_events', json_build_object(
+            'entity', p_entity, 'op', p_op, 'ids', p_ids[v_from : v_from + 149])::text);
+        v_from := v_from + 150;
+    END LOOP;
+END;
+$fn$;
+"""
+
+CONTRACT_SQL = _RESULT_TYPE_SQL + _CALL_ITEMS_SQL + _MUTATE_SQL + _READ_HELPERS_SQL + _NOTIFY_SQL
+"""The result type, the calling helpers, the read helpers (``fraiseql_timestamptz``) and the
+event helper (``fraiseql_notify``, which subscriptions listen to); run once per database
+(idempotent)."""
 
 
 class ContractError(FraiseQLError):

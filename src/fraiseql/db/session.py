@@ -170,6 +170,15 @@ class RequestSession:
         finally:
             await self._database.pool.release(connection)
 
+    async def release(self) -> None:
+        """End the transaction as ``async with`` would and give the connection back.
+
+        The session stays usable: its next statement takes a connection (and opens a
+        transaction with the settings) again. A long-lived caller, such as a subscription
+        between two events, holds no connection while it waits.
+        """
+        await self.__aexit__(None, None, None)
+
     async def __aenter__(self) -> RequestSession:
         return self
 

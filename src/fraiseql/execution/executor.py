@@ -40,7 +40,7 @@ from fraiseql.native.builder import PYTHON_BUILDER, Rendered, parse_nodes
 from fraiseql.native.projector import NullBubble, Projector, materialize
 from fraiseql.observability import hooks
 from fraiseql.observability.record import CURRENT
-from fraiseql.schema.model import SchemaModel
+from fraiseql.schema.model import RootFieldModel, SchemaModel
 from fraiseql.security.claims import ClaimsError, SessionSettings
 from fraiseql.security.input_lists import variable_list_errors
 from fraiseql.security.limits import QueryLimits
@@ -157,28 +157,8 @@ class Executor:
                 request.variables,
                 context,
             )
-        oversized = variable_list_errors(request.variables, self.documents.limits.max_list_length)
-        if oversized:
-            raise RequestError(oversized)
-        coerced = get_variable_values(
-            self.schema, prepared.operation.variable_definitions or (), request.variables or {}
-        )
-        if isinstance(coerced, list):
-            raise RequestError([format_graphql_error(e, "BAD_USER_INPUT") for e in coerced])
         roots = self.model.mutations if is_mutation else self.model.queries
-        if record is not None:
-            record.phase_start("plan")
-        plan = prepared.plan(
-            self.schema, roots, self.serializers, coerced.coerced, prune=self.prune_documents
-        )
-        if record is not None:
-            record.phase_end("plan")
-        settings = None
-        if self.session_settings is not None:
-            try:
-                settings = self.session_settings.settings_for(context)
-            except ClaimsError as error:
-                raise _request_error(str(error), "INVALID_CLAIMS") from None
+        coerced, plan, settings = self.begin(prepared, request, context, roots)
         if not is_mutation:
             async with RequestSession(
                 self.database, transactional=not plan.single_statement, settings=settings
@@ -220,6 +200,42 @@ class Executor:
             has_errors=True,
             data_is_null=True,
         )
+
+    def begin(
+        self,
+        prepared: PreparedDocumentOperation,
+        request: GraphQLRequest,
+        context: dict[str, Any],
+        roots: Mapping[str, RootFieldModel],
+    ) -> tuple[Any, OperationPlan, list[tuple[str, str]] | None]:
+        """What every operation starts with: its variables coerced, its plan, its settings.
+
+        Raises ``RequestError`` for variables that do not coerce (or hold oversized lists) and
+        for claims that cannot be database settings.
+        """
+        record = CURRENT.get()
+        oversized = variable_list_errors(request.variables, self.documents.limits.max_list_length)
+        if oversized:
+            raise RequestError(oversized)
+        coerced = get_variable_values(
+            self.schema, prepared.operation.variable_definitions or (), request.variables or {}
+        )
+        if isinstance(coerced, list):
+            raise RequestError([format_graphql_error(e, "BAD_USER_INPUT") for e in coerced])
+        if record is not None:
+            record.phase_start("plan")
+        plan = prepared.plan(
+            self.schema, roots, self.serializers, coerced.coerced, prune=self.prune_documents
+        )
+        if record is not None:
+            record.phase_end("plan")
+        settings = None
+        if self.session_settings is not None:
+            try:
+                settings = self.session_settings.settings_for(context)
+            except ClaimsError as error:
+                raise _request_error(str(error), "INVALID_CLAIMS") from None
+        return coerced, plan, settings
 
     def _folds(self, plan: OperationPlan, settings: list[tuple[str, str]] | None) -> bool:
         """Whether the mutation runs as one statement that carries the request's settings.
@@ -303,8 +319,7 @@ class Executor:
         model, shape, field = root.model, root.shape, root.field
         assert model is not None and shape is not None and field is not None
         assert root.definition is not None
-        path = (None, root.key)
-        denied = self._denied(root.guards, context) if root.guards else frozenset()
+        denied = self.denied_fields(root.guards, context) if root.guards else frozenset()
         if denied and id(field) in denied:
             errors.append(
                 {
@@ -316,18 +331,7 @@ class Executor:
             )
             return self._null_root(shape.nullable)
 
-        def make_info(plan: FieldPlan, path_keys: list[str | int]) -> Info:
-            return Info(
-                field_name=plan.name,
-                parent_type=plan.parent_type,
-                path=path_keys,
-                field_nodes=plan.nodes,
-                context=context,
-                schema=self.schema,
-                operation=prepared.operation,
-                variables=variables.coerced,
-                repository=repository,
-            )
+        make_info = self.info_factory(prepared, variables, context, repository)
 
         try:
             arguments = root.cached_arguments
@@ -384,28 +388,71 @@ class Executor:
                 )
             )
             return self._null_root(shape.nullable)
+        return await self.complete(root, model.kind, source, variables, make_info, denied, errors)
+
+    def info_factory(
+        self,
+        prepared: PreparedDocumentOperation,
+        variables: Any,
+        context: dict[str, Any],
+        repository: QueryRepository,
+    ) -> Callable[[FieldPlan, list[str | int]], Info]:
+        """Builds the ``info`` of each resolver call of one request."""
+
+        def make_info(plan: FieldPlan, path_keys: list[str | int]) -> Info:
+            return Info(
+                field_name=plan.name,
+                parent_type=plan.parent_type,
+                path=path_keys,
+                field_nodes=plan.nodes,
+                context=context,
+                schema=self.schema,
+                operation=prepared.operation,
+                variables=variables.coerced,
+                repository=repository,
+            )
+
+        return make_info
+
+    async def complete(
+        self,
+        root: RootPlan,
+        kind: str,
+        source: Any,
+        variables: Any,
+        make_info: Callable[[FieldPlan, list[str | int]], Info],
+        denied: frozenset[int],
+        errors: list[dict[str, Any]],
+    ) -> Any:
+        """The response JSON of one root field from what its statement or resolver gave.
+
+        ``kind`` says what ``source`` is: a read model's JSON (``one``), their list or a page
+        for auto fields; a Python value for the others. Field errors go to ``errors``.
+        """
+        shape, field = root.shape, root.field
+        assert shape is not None and field is not None
         record = CURRENT.get()
         if record is not None:
             record.phase_start("build")
         rendered: Rendered
-        if model.kind in _BUILT_KINDS and not shape.has_resolvers and not denied:
-            if model.kind == "one":
+        if kind in _BUILT_KINDS and not shape.has_resolvers and not denied:
+            if kind == "one":
                 rendered = self.builder.render_one(root.compiled, source)
-            elif model.kind == "list":
+            elif kind == "list":
                 rendered = self.builder.render_rows(root.compiled, source)
             else:
                 rendered = self.builder.render_connection(root.compiled, source)
         else:
-            if model.kind == "one" and source is not None:
+            if kind == "one" and source is not None:
                 source = orjson.loads(source)
-            elif model.kind == "list":
+            elif kind == "list":
                 source = [orjson.loads(row) for row in source]
-            elif model.kind == "connection":
+            elif kind == "connection":
                 source = parse_nodes(source)
             resolved = None
             if shape.has_resolvers:
                 resolver_pass = ResolverPass(self.model, variables, make_info, denied)
-                await resolver_pass.run(shape, source, path)
+                await resolver_pass.run(shape, source, (None, root.key))
                 resolved = resolver_pass.resolved
             rendered = PYTHON_BUILDER.render_value(
                 field, source, Projector(resolved, debug=self.debug, denied=denied)
@@ -418,7 +465,7 @@ class Executor:
         return rendered.value
 
     @staticmethod
-    def _denied(guards: tuple[FieldPlan, ...], context: dict[str, Any]) -> frozenset[int]:
+    def denied_fields(guards: tuple[FieldPlan, ...], context: dict[str, Any]) -> frozenset[int]:
         """The guarded fields whose checks refuse this request (a failing check refuses)."""
         denied = set()
         for guard in guards:

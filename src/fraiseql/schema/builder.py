@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import collections.abc
 import dataclasses
 import inspect
 import typing
@@ -41,8 +42,32 @@ _AUTO_ARGUMENTS: dict[RootKind, frozenset[str]] = {
     "list": frozenset({"where", "order_by", "limit", "offset"}),
     "connection": frozenset({"where", "order_by", "first", "after", "last", "before"}),
     "mutation": frozenset(),
+    "subscription": frozenset({"where"}),
     "custom": frozenset(),
 }
+
+_READ_MODEL_PREFIXES = ("tv_", "v_")
+
+
+def _streamed(annotation: Any) -> Any:
+    """``T`` of a subscription resolver's ``AsyncIterator[T]`` (or ``AsyncGenerator[T, ...]``)."""
+    origin = typing.get_origin(annotation)
+    if origin in (
+        collections.abc.AsyncIterator,
+        collections.abc.AsyncGenerator,
+        collections.abc.AsyncIterable,
+    ):
+        return typing.get_args(annotation)[0]
+    return None
+
+
+def default_entity(sql_source: str) -> str:
+    """The entity name of a read model's events: ``tv_message`` → ``message``."""
+    table = sql_source.rsplit(".", 1)[-1]
+    for prefix in _READ_MODEL_PREFIXES:
+        if table.startswith(prefix):
+            return table[len(prefix) :]
+    return table
 
 
 class _Builder:
@@ -246,7 +271,16 @@ class _Builder:
         hints = self.hints(function, where)
         if "return" not in hints:
             raise SchemaDefinitionError(f"{where}: a query needs a return annotation")
-        ref = resolve_annotation(hints["return"], where)
+        returned = hints["return"]
+        if definition.operation == "subscription" and not definition.auto:
+            returned = _streamed(returned)
+            if returned is None or not inspect.isasyncgenfunction(function):
+                raise SchemaDefinitionError(
+                    f"{where}: a subscription with a body is an async generator annotated "
+                    "-> AsyncIterator[T] (or an auto subscription: an empty body returning "
+                    "a type with sql_source)"
+                )
+        ref = resolve_annotation(returned, where)
         self.note_ref(ref)
         arguments, info_parameter = self.arguments(function, hints, where, skip_first=False)
         kind, target = self._classify(definition, ref, where)
@@ -254,8 +288,9 @@ class _Builder:
         if kind not in ("custom", "mutation"):
             unknown = {a.python_name for a in arguments.values()} - allowed
             if unknown:
+                what = "subscription" if kind == "subscription" else f"query returning {kind!r}"
                 raise SchemaDefinitionError(
-                    f"{where}: an auto query returning {kind!r} accepts only "
+                    f"{where}: an auto {what} accepts only "
                     f"{sorted(allowed)}; unknown: {sorted(unknown)}"
                 )
         max_page = (
@@ -278,7 +313,13 @@ class _Builder:
             default_page_size=default_page,
             requires=_checks(definition.requires, ref),
             batch=batch,
+            entity=self._entity(definition, target) if kind == "subscription" else None,
         )
+
+    @staticmethod
+    def _entity(definition: ResolverDefinition, target: TypeModel | None) -> str:
+        assert target is not None and target.definition.sql_source is not None
+        return definition.entity or default_entity(target.definition.sql_source)
 
     def _classify(
         self, definition: ResolverDefinition, ref: TypeRef, where: str
@@ -299,6 +340,19 @@ class _Builder:
                     f"{where}: {target.name} needs a sql_source with an id column to be read back"
                 )
             return "mutation", target
+        if definition.operation == "subscription":
+            if ref.is_list or not isinstance(named, TypeDefinition):
+                raise SchemaDefinitionError(
+                    f"{where}: an auto subscription (empty body) returns one type with "
+                    "sql_source, whose rows each event reads again"
+                )
+            target = self.add_class(named.cls)
+            if target.definition.sql_source is None or target.definition.id_column is None:
+                raise SchemaDefinitionError(
+                    f"{where}: {target.name} needs a sql_source with an id column: events name "
+                    "the ids of the rows to read"
+                )
+            return "subscription", target
         if isinstance(named, ConnectionRef):
             if ref.is_list:
                 raise SchemaDefinitionError(f"{where}: a list of connections is not supported")
@@ -374,6 +428,7 @@ def build_model(
     types: Iterable[type] = (),
     queries: Sequence[Callable[..., Any]] = (),
     mutations: Sequence[Callable[..., Any]] = (),
+    subscriptions: Sequence[Callable[..., Any]] = (),
     max_page_size: int = DEFAULT_MAX_PAGE_SIZE,
     default_page_size: int = DEFAULT_PAGE_SIZE,
 ) -> SchemaModel:
@@ -390,6 +445,10 @@ def build_model(
     roots: dict[str, RootFieldModel] = {}
     for function in queries:
         root = builder.root_field(function)
+        if root.definition.operation != "query":
+            raise SchemaDefinitionError(
+                f"{root.graphql_name} is a {root.definition.operation}, not a query"
+            )
         if root.graphql_name in roots:
             raise SchemaDefinitionError(f"two queries are named {root.graphql_name!r}")
         roots[root.graphql_name] = root
@@ -401,6 +460,16 @@ def build_model(
         if root.graphql_name in mutation_roots:
             raise SchemaDefinitionError(f"two mutations are named {root.graphql_name!r}")
         mutation_roots[root.graphql_name] = root
+    subscription_roots: dict[str, RootFieldModel] = {}
+    for function in subscriptions:
+        root = builder.root_field(function)
+        if root.definition.operation != "subscription":
+            raise SchemaDefinitionError(
+                f"{root.graphql_name} is a {root.definition.operation}, not a subscription"
+            )
+        if root.graphql_name in subscription_roots:
+            raise SchemaDefinitionError(f"two subscriptions are named {root.graphql_name!r}")
+        subscription_roots[root.graphql_name] = root
     while builder.pending:
         builder.resolve_fields(builder.pending.pop(0))
     if not roots:
@@ -411,5 +480,6 @@ def build_model(
         queries=roots,
         type_by_class=builder.by_class,
         mutations=mutation_roots,
+        subscriptions=subscription_roots,
         max_page_size=max_page_size,
     )

@@ -616,13 +616,19 @@ class GraphQLTypeFactory:
                 "Mutation",
                 lambda: {name: self._root(root) for name, root in self.model.mutations.items()},
             )
+        subscription = None
+        if self.model.subscriptions:
+            subscription = GraphQLObjectType(
+                "Subscription",
+                lambda: {name: self._root(root) for name, root in self.model.subscriptions.items()},
+            )
         extra: list[GraphQLNamedType] = [
             self.object_or_interface(m)
             for m in self.model.types.values()
             if m.definition.kind != "input"
         ]
         extra += [self.enum(e) for e in self.model.enums.values()]
-        return GraphQLSchema(query=query, mutation=mutation, types=extra)
+        return GraphQLSchema(query=query, mutation=mutation, subscription=subscription, types=extra)
 
 
 def build_graphql_schema(model: SchemaModel) -> GraphQLSchema:

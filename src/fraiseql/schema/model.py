@@ -19,7 +19,7 @@ and DateStyle), replaced by the IMMUTABLE helper of the same meaning that ``CONT
 creates, so that an index on the expression (``fraiseql_timestamptz(data->>'created_at')``)
 serves filters and orderings."""
 
-RootKind = Literal["one", "list", "connection", "mutation", "custom"]
+RootKind = Literal["one", "list", "connection", "mutation", "subscription", "custom"]
 
 
 @dataclass(slots=True)
@@ -88,8 +88,10 @@ class RootFieldModel:
 
     ``kind`` is ``one``/``list``/``connection`` for auto fields answered by one SQL statement
     against ``target``'s read model, ``mutation`` for auto mutations (a PostgreSQL function,
-    then ``target`` read back), and ``custom`` for Python resolvers. ``batch`` is set for an
-    auto mutation over a list of items (``atomic`` or ``partial``).
+    then ``target`` read back), ``subscription`` for auto subscriptions (``target``'s rows read
+    again on each database event of ``entity``), and ``custom`` for Python resolvers (async
+    generators for subscriptions). ``batch`` is set for an auto mutation over a list of items
+    (``atomic`` or ``partial``).
     """
 
     definition: ResolverDefinition
@@ -104,6 +106,7 @@ class RootFieldModel:
     default_page_size: int
     requires: tuple[Callable[[dict[str, Any]], bool], ...] = ()
     batch: Literal["atomic", "partial"] | None = None
+    entity: str | None = None
 
 
 @dataclass(slots=True)
@@ -115,6 +118,7 @@ class SchemaModel:
     queries: dict[str, RootFieldModel]
     type_by_class: dict[type, TypeModel]
     mutations: dict[str, RootFieldModel] = field(default_factory=dict)
+    subscriptions: dict[str, RootFieldModel] = field(default_factory=dict)
     max_page_size: int = 100
     casts: dict[str, str] = field(default_factory=lambda: dict(INDEXABLE_CASTS))
     """SQL types read from JSON text through a function instead of a cast (see

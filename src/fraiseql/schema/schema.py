@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable, Sequence
+import os
+from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from typing import Any
 
 import asyncpg
@@ -19,6 +20,13 @@ from fraiseql.execution.outcome import (
     PreparedOperation,
     RequestError,
 )
+from fraiseql.execution.plan import PreparedDocumentOperation
+from fraiseql.execution.subscribe import (
+    SubscriptionOperation,
+    read_event,
+    start_subscription,
+    stream_custom,
+)
 from fraiseql.native.canonical import OUTPUT_FORMATS
 from fraiseql.schema.builder import DEFAULT_MAX_PAGE_SIZE, DEFAULT_PAGE_SIZE, build_model
 from fraiseql.schema.graphql_types import GraphQLTypeFactory
@@ -27,7 +35,13 @@ from fraiseql.security.claims import SessionSettings
 from fraiseql.security.limits import QueryLimits
 from fraiseql.security.persisted import PersistedQueries
 from fraiseql.security.rls import RLSConfigurationError, rls_problems
+from fraiseql.subscriptions.hub import DEFAULT_MAX_QUEUED, EventHub
+from fraiseql.subscriptions.listener import EventListener
 from fraiseql.types.scalars import BUILTIN_SCALARS
+
+LISTEN_URL_ENV = "FRAISEQL_LISTEN_DATABASE_URL"
+"""Where the event listener connects when not where the pool does (LISTEN needs a session:
+behind PgBouncer in transaction mode, point it at PostgreSQL itself)."""
 
 logger = logging.getLogger("fraiseql.schema")
 
@@ -43,7 +57,9 @@ class Schema:
     timeout in every request transaction (see :class:`SessionSettings`); ``persisted_queries``
     registers documents by hash and can restrict the API to them (allow-list mode).
     ``require_rls=True`` applies the startup RLS check of ``@type(require_rls=True)`` to the
-    source of every type. ``prune_documents=False`` makes every auto root field read whole
+    source of every type. ``subscriptions`` are root subscription fields (see
+    ``fraiseql.subscription``); each live one holds at most ``subscription_queue_size``
+    undelivered responses. ``prune_documents=False`` makes every auto root field read whole
     documents, instead of leaving in the database the top-level fields that a selection does
     not read when one of them is an object or a list of objects and no kept one is a list of
     objects (see ``docs/guides/queries.md``).
@@ -55,6 +71,7 @@ class Schema:
         types: Iterable[type] = (),
         queries: Sequence[Callable[..., Any]] = (),
         mutations: Sequence[Callable[..., Any]] = (),
+        subscriptions: Sequence[Callable[..., Any]] = (),
         database_url: str | None = None,
         database: Database | None = None,
         max_page_size: int = DEFAULT_MAX_PAGE_SIZE,
@@ -67,12 +84,14 @@ class Schema:
         debug: bool = False,
         require_rls: bool = False,
         prune_documents: bool = True,
+        subscription_queue_size: int = DEFAULT_MAX_QUEUED,
     ) -> None:
         self.require_rls = require_rls
         self.model: SchemaModel = build_model(
             types=types,
             queries=queries,
             mutations=mutations,
+            subscriptions=subscriptions,
             max_page_size=max_page_size,
             default_page_size=default_page_size,
         )
@@ -96,6 +115,24 @@ class Schema:
             debug=debug and not production,
             prune_documents=prune_documents,
         )
+        self.events: EventHub | None = None
+        """The fan-out of database events to auto subscriptions (with a database and some)."""
+        self.listener: EventListener | None = None
+        """The LISTEN connection feeding :attr:`events`, started by :meth:`open`."""
+        follows_events = any(
+            root.kind == "subscription" for root in self.model.subscriptions.values()
+        )
+        if database is not None and follows_events:
+            self.events = EventHub(
+                self._read_event,
+                max_queued=subscription_queue_size,
+                max_concurrent_reads=max(1, database.settings.max_size // 2),
+            )
+            self.listener = EventListener(
+                os.environ.get(LISTEN_URL_ENV) or database.settings.dsn,
+                self.events.publish,
+                self.events.missed,
+            )
 
     def print_schema(self) -> str:
         """The schema in GraphQL SDL."""
@@ -127,6 +164,26 @@ class Schema:
             return {"errors": error.errors}
         return orjson.loads(response.body)  # type: ignore[no-any-return]
 
+    def subscribe(
+        self, prepared: PreparedOperation, request: GraphQLRequest, context: dict[str, Any]
+    ) -> AsyncIterator[bytes]:
+        """Start a subscription: the response bodies it produces, until closed with ``aclose``.
+
+        Raises ``RequestError`` when it cannot start (see ``start_subscription``). An auto
+        subscription waits for database events (the listener runs while the app is open);
+        a custom one runs its generator.
+        """
+        assert isinstance(prepared, PreparedDocumentOperation)
+        operation = start_subscription(self.executor, prepared, request, context)
+        if operation.entity is None:
+            return stream_custom(self.executor, operation)
+        if self.events is None:
+            raise RuntimeError("this schema has no database to take events from")
+        return self.events.subscribe(operation)
+
+    async def _read_event(self, operation: SubscriptionOperation, ids: list[str]) -> list[bytes]:
+        return await read_event(self.executor, operation, ids)
+
     async def open(self) -> None:
         """Open the database pool and check RLS for the types that require it.
 
@@ -139,6 +196,8 @@ class Schema:
         if self.database is None:
             return
         await self.database.open_in_background(self._on_open)
+        if self.listener is not None:
+            self.listener.start()
 
     async def _on_open(self, pool: asyncpg.Pool) -> None:
         await self._check_read_helpers(pool)
@@ -184,6 +243,10 @@ class Schema:
             )
 
     async def close(self) -> None:
-        """Close the database pool."""
+        """End the subscriptions, stop listening, close the database pool."""
+        if self.events is not None:
+            await self.events.close()
+        if self.listener is not None:
+            await self.listener.stop()
         if self.database is not None:
             await self.database.close()

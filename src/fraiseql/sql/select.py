@@ -117,15 +117,22 @@ def select_list(
     offset: int,
     drop: Sequence[str] = (),
     as_bytes: bool = False,
+    ids: Sequence[str] | None = None,
 ) -> Statement:
     """Documents matching ``where`` in ``order_by`` order, one page by limit and offset.
 
     The documents come back without their top-level keys in ``drop``; the filter and the order
-    read the whole documents.
+    read the whole documents. ``ids`` further keeps only the rows whose ``id`` is among them
+    (the rows a subscription event names).
     """
     table, data, columns = _source(model)
     params = Parameters()
     condition = WhereCompiler(schema, params).compile(model, where, data, columns)
+    if ids is not None:
+        column = model.definition.id_column
+        assert column is not None
+        id_column = f"{ROW_ALIAS}.{quote_identifier(column)}"
+        condition = f"({condition}) AND {id_column} = ANY ({params.add(list(ids))}::uuid[])"
     keys = order_keys(schema, model, order_by, data, columns)
     tie = _tie_breaker(model)
     if tie is not None:

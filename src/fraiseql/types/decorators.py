@@ -14,7 +14,7 @@ import dataclasses
 import dis
 import enum as _enum
 import inspect
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any, Literal, TypeVar, dataclass_transform, overload
 
 from fraiseql.schema.naming import to_camel_case
@@ -283,7 +283,7 @@ def has_empty_body(function: Callable[..., Any]) -> bool:
 
 def _root_field(
     target: F,
-    operation: Literal["query", "mutation"],
+    operation: Literal["query", "mutation", "subscription"],
     *,
     name: str | None,
     description: str | None,
@@ -291,7 +291,7 @@ def _root_field(
     requires: Callable[[dict[str, Any]], bool] | None,
     **options: Any,
 ) -> F:
-    """Attach the definition of a root field (query or mutation) to its function."""
+    """Attach the definition of a root field (query, mutation or subscription) to its function."""
     setattr(
         target,
         DEFINITION_ATTR,
@@ -409,6 +409,67 @@ def mutation(
             requires=requires,
             sql_function=sql_function or f"fn_{target.__name__}",
             batch=batch,
+        )
+
+    return wrap if function is None else wrap(function)
+
+
+EVENT_OPERATIONS = ("insert", "update", "delete")
+"""What a database event says happened to its entities (``fraiseql_notify``'s ``p_op``)."""
+
+
+@overload
+def subscription(function: F, /) -> F: ...
+@overload
+def subscription(
+    *,
+    name: str | None = None,
+    description: str | None = None,
+    deprecation_reason: str | None = None,
+    entity: str | None = None,
+    on: Iterable[str] = ("insert", "update"),
+    requires: Callable[[dict[str, Any]], bool] | None = None,
+) -> Callable[[F], F]: ...
+
+
+def subscription(
+    function: F | None = None,
+    /,
+    *,
+    name: str | None = None,
+    description: str | None = None,
+    deprecation_reason: str | None = None,
+    entity: str | None = None,
+    on: Iterable[str] = ("insert", "update"),
+    requires: Callable[[dict[str, Any]], bool] | None = None,
+) -> F | Callable[[F], F]:
+    """Declare a root subscription field.
+
+    With an empty body (``...``) the subscription follows the database events of ``entity``
+    (default: the return type's ``sql_source`` without its ``tv_``/``v_`` prefix) whose
+    operation is in ``on``: each event's rows are read again from the read model, with the
+    subscriber's claims and its ``where`` filter (the only argument it takes), and every row
+    that comes back is one response. With a body, the function is an async generator
+    ``(info, **arguments)`` annotated ``-> AsyncIterator[T]``; each value it yields is one
+    response, completed like a custom query's result.
+    """
+    events = tuple(on)
+    unknown = [op for op in events if op not in EVENT_OPERATIONS]
+    if unknown or not events:
+        raise ValueError(
+            f"on= takes operations among {EVENT_OPERATIONS}, not {unknown or 'nothing'}"
+        )
+
+    def wrap(target: F) -> F:
+        return _root_field(
+            target,
+            "subscription",
+            name=name,
+            description=description,
+            deprecation_reason=deprecation_reason,
+            requires=requires,
+            entity=entity,
+            events=events,
         )
 
     return wrap if function is None else wrap(function)

@@ -86,17 +86,18 @@ class UnionDefinition:
 
 @dataclass(slots=True)
 class ResolverDefinition:
-    """A root field: a function decorated with ``@fraiseql.query`` or ``@fraiseql.mutation``.
+    """A root field: a function decorated with ``@fraiseql.query``, ``mutation``, ``subscription``.
 
     ``auto`` is true when the function body is empty (``...``): FraiseQL then answers a query
     from the return type's ``sql_source`` with one SQL statement, and a mutation by calling the
     PostgreSQL function ``sql_function`` (default ``fn_<python name>``). A batch mutation (an
     auto mutation returning a list) calls it once per item, ``atomic`` (all or nothing) or
-    ``partial`` as ``batch`` says.
+    ``partial`` as ``batch`` says. An auto subscription re-reads its type's read model on each
+    database event of ``entity`` whose operation is in ``events``.
     """
 
     function: Callable[..., Any]
-    operation: Literal["query", "mutation"]
+    operation: Literal["query", "mutation", "subscription"]
     name: str
     description: str | None
     deprecation_reason: str | None
@@ -106,6 +107,8 @@ class ResolverDefinition:
     sql_function: str | None = None
     requires: Callable[[dict[str, Any]], bool] | None = None
     batch: Literal["atomic", "partial"] | None = None
+    entity: str | None = None
+    events: tuple[str, ...] = ()
 
 
 def get_definition(obj: object) -> Any:
