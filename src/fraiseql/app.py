@@ -6,6 +6,7 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from starlette.applications import Starlette
+from starlette.routing import BaseRoute
 
 from fraiseql.asgi.app import LifespanHook, build_asgi_app
 from fraiseql.asgi.batch import DEFAULT_MAX_BATCH_SIZE
@@ -52,6 +53,7 @@ def create_app(
     debug: bool = False,
     observability: Observability | None = None,
     health_paths: tuple[str, str] | None = DEFAULT_HEALTH_PATHS,
+    routes: Sequence[BaseRoute] = (),
     websocket_init_timeout: float = DEFAULT_INIT_TIMEOUT,
     max_subscriptions_per_connection: int = DEFAULT_MAX_SUBSCRIPTIONS,
     **schema_options: Any,
@@ -62,7 +64,8 @@ def create_app(
     ``database_url``, else ``FRAISEQL_DATABASE_URL``) to build one. ``batching=True`` accepts
     JSON arrays of up to ``max_batch_size`` requests in one POST (see ``fraiseql.asgi.batch``).
     ``observability`` turns on request logs, metrics, tracing and error recording;
-    ``health_paths`` are the liveness and readiness endpoints (``None``: none).
+    ``health_paths`` are the liveness and readiness endpoints (``None``: none); ``routes``
+    are served beside GraphQL (pages, webhooks), before the health and metrics routes.
     ``subscriptions`` are served over WebSocket (``graphql-transport-ws``) and SSE at
     ``path``: a client has ``websocket_init_timeout`` seconds to send ``connection_init``
     and at most ``max_subscriptions_per_connection`` operations running at once.
@@ -97,7 +100,7 @@ def create_app(
             **schema_options,
         )
     observed = observability.install(schema) if observability else InstalledObservability()
-    routes = health_routes(schema.database, health_paths) if health_paths else []
+    health = health_routes(schema.database, health_paths) if health_paths else []
     on_startup, on_shutdown = lifespan_hooks(schema, observed)
     app = build_asgi_app(
         schema,
@@ -115,7 +118,7 @@ def create_app(
         on_startup=on_startup,
         on_shutdown=on_shutdown,
         instrumentation=observed.instrumentation,
-        routes=[*routes, *observed.routes],
+        routes=[*routes, *health, *observed.routes],
         websocket_init_timeout=websocket_init_timeout,
         max_subscriptions_per_connection=max_subscriptions_per_connection,
     )

@@ -27,7 +27,7 @@ def batch_payload(factory: GraphQLTypeFactory, root: RootFieldModel) -> GraphQLO
     ``failed_count``, ``errors`` and ``items``; each item has ``index``, ``status``,
     ``message``, ``id``, ``entity`` and ``errors``.
     """
-    from fraiseql.schema.graphql_types import _reads
+    from fraiseql.schema.graphql_types import _reads, payload_entity_field
 
     base = root.graphql_name[:1].upper() + root.graphql_name[1:]
     name = f"{base}Payload"
@@ -36,7 +36,7 @@ def batch_payload(factory: GraphQLTypeFactory, root: RootFieldModel) -> GraphQLO
         return existing
     target = root.target
     assert target is not None
-    entity_field = target.name[:1].lower() + target.name[1:]
+    entity_field = payload_entity_field(target.name)
     errors_type = GraphQLNonNull(GraphQLList(GraphQLNonNull(factory.field_error())))
     mode = "all or nothing" if root.batch == "atomic" else "each item on its own"
     item = GraphQLObjectType(

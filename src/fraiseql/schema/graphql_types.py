@@ -586,7 +586,7 @@ class GraphQLTypeFactory:
             return existing
         target = root.target
         assert target is not None
-        entity_field = target.name[:1].lower() + target.name[1:]
+        entity_field = payload_entity_field(target.name)
         created = GraphQLObjectType(
             name,
             lambda: {
@@ -629,6 +629,20 @@ class GraphQLTypeFactory:
         ]
         extra += [self.enum(e) for e in self.model.enums.values()]
         return GraphQLSchema(query=query, mutation=mutation, subscription=subscription, types=extra)
+
+
+PAYLOAD_FIELDS = frozenset({"status", "message", "id", "errors", "index", "items"})
+"""The fields a mutation payload (or a batch item) has besides its entity."""
+
+
+def payload_entity_field(type_name: str) -> str:
+    """The payload field of a mutation's entity: ``Post`` → ``post``.
+
+    A type whose name would collide with a payload's own field (``Message`` → ``message``)
+    gets ``Entity`` appended (``messageEntity``): the payload keeps its message text.
+    """
+    name = type_name[:1].lower() + type_name[1:]
+    return f"{name}Entity" if name in PAYLOAD_FIELDS else name
 
 
 def build_graphql_schema(model: SchemaModel) -> GraphQLSchema:
