@@ -7,7 +7,7 @@ NATIVE := $(VENV)/.native-stamp
 LINT_PATHS := src tests examples $(wildcard bench)
 NATIVE_SOURCES := $(wildcard src/fraiseql/native/*.c src/fraiseql/native/*.h)
 
-.PHONY: install demo test lint clean bench bench-quick bench-compare bench-compare-quick bench-wrk
+.PHONY: install demo chat test lint clean bench bench-quick bench-compare bench-compare-quick bench-wrk
 
 $(STAMP): pyproject.toml setup.py
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -24,6 +24,11 @@ install: $(NATIVE)
 
 demo: $(NATIVE)
 	$(BIN)/python -m examples.blog.serve
+
+# The real-time chat example (examples/chat): its page at http://127.0.0.1:8001/, subscriptions
+# over WebSocket and SSE; an embedded PostgreSQL of its own unless FRAISEQL_DATABASE_URL is set.
+chat: $(NATIVE)
+	$(BIN)/python -m examples.chat.serve
 
 # The suite runs twice: with the C core (required to load) and with the pure-Python builder.
 test: $(NATIVE)

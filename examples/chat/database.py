@@ -20,7 +20,7 @@ identifier, see :func:`seed_uuid`), so tests and the page can name rows directly
 Command line::
 
     python -m examples.chat.database --dsn postgresql://postgres@127.0.0.1/chat
-    python -m examples.chat.database --embedded        # the server in .fraiseql/pgdata
+    python -m examples.chat.database --embedded        # the server in .fraiseql/chat-pgdata
 """
 
 from __future__ import annotations
@@ -108,6 +108,10 @@ async def load_schema(dsn: str) -> None:
     finally:
         await connection.close()
 
+
+EMBEDDED_DATA_DIR = PROJECT_ROOT / ".fraiseql" / "chat-pgdata"
+"""The embedded server of the chat example: its own, so that it never shares a database with
+the blog example (both have ``tb_organisation``...)."""
 
 _TRUNCATE = """
 TRUNCATE tb_typing, tb_message, tb_room_member, tb_room, tb_user, tb_organisation,
@@ -207,7 +211,7 @@ def _parse_args(argv: list[str] | None) -> argparse.Namespace:
     where.add_argument(
         "--embedded",
         action="store_true",
-        help="use the embedded server of .fraiseql/pgdata (database 'postgres')",
+        help="use the embedded server of .fraiseql/chat-pgdata (database 'postgres')",
     )
     return parser.parse_args(argv)
 
@@ -216,7 +220,7 @@ async def _main(arguments: argparse.Namespace) -> None:
     if arguments.embedded:
         from fraiseql.db.locate import embedded_dsn
 
-        dsn = await asyncio.to_thread(embedded_dsn, PROJECT_ROOT / ".fraiseql" / "pgdata")
+        dsn = await asyncio.to_thread(embedded_dsn, EMBEDDED_DATA_DIR)
     else:
         dsn = arguments.dsn
     await load_schema(dsn)

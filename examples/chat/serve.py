@@ -2,9 +2,10 @@
 
 ``python -m examples.chat.serve``: the page is at ``/``, GraphQL (HTTP, WebSocket with
 ``graphql-transport-ws``, SSE) at ``/graphql``. The database is ``FRAISEQL_DATABASE_URL`` when
-set, else an embedded PostgreSQL whose data lives in ``.fraiseql/pgdata`` at the repository root
-(stopped again when this process exits). The example's schema and data are loaded when the
-database does not have them yet (or an outdated version of them), or with ``--reset``.
+set, else an embedded PostgreSQL whose data lives in ``.fraiseql/chat-pgdata`` at the
+repository root (stopped again when this process exits). The example's schema and data are
+loaded when the database does not have them yet (or an outdated version of them), or with
+``--reset``.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ import asyncpg
 import uvicorn
 
 from examples.chat.app import TENANT_HEADER, USER_HEADER, build
-from examples.chat.database import PROJECT_ROOT, SCHEMA_FILES, load_schema, seed
+from examples.chat.database import EMBEDDED_DATA_DIR, SCHEMA_FILES, load_schema, seed
 from examples.chat.page import organisation_directory
 from examples.chat.security import APP_ROLE, security_sql
 from fraiseql.db.commands import CONTRACT_SQL
@@ -67,8 +68,8 @@ async def prepare_database(reset: bool) -> str:
     if not dsn:
         from fraiseql.db.locate import embedded_dsn
 
-        print("No FRAISEQL_DATABASE_URL: starting the embedded PostgreSQL in .fraiseql/pgdata ...")
-        dsn = await asyncio.to_thread(embedded_dsn, PROJECT_ROOT / ".fraiseql" / "pgdata")
+        print(f"No FRAISEQL_DATABASE_URL: starting the embedded PostgreSQL in {EMBEDDED_DATA_DIR}")
+        dsn = await asyncio.to_thread(embedded_dsn, EMBEDDED_DATA_DIR)
     if reset or not await _has_current_data(dsn):
         started = time.perf_counter()
         print("Loading the chat example ...")

@@ -24,6 +24,7 @@ from fraiseql.asgi.csrf import DEFAULT_CSRF_HEADERS, CSRFPrevention
 from fraiseql.asgi.graphiql import GraphiQLOption
 from fraiseql.asgi.graphiql_assets import graphiql_assets_route
 from fraiseql.asgi.http import ContextGetter, GraphQLHTTPHandler
+from fraiseql.asgi.ws import DEFAULT_INIT_TIMEOUT, DEFAULT_MAX_SUBSCRIPTIONS, websocket_route
 from fraiseql.execution.protocol import OperationExecutor
 from fraiseql.observability.config import InstalledObservability
 from fraiseql.observability.health import health_routes
@@ -49,6 +50,8 @@ def graphql_router(
     csrf_get_header_names: Iterable[str] | None = None,
     observability: InstalledObservability | None = None,
     health_paths: tuple[str, str] | None = None,
+    websocket_init_timeout: float = DEFAULT_INIT_TIMEOUT,
+    max_subscriptions_per_connection: int = DEFAULT_MAX_SUBSCRIPTIONS,
 ) -> APIRouter:
     """Build an ``APIRouter`` serving GraphQL over HTTP at ``path``; include it in your app.
 
@@ -59,7 +62,9 @@ def graphql_router(
     ``fraiseql.observability.health.DEFAULT_HEALTH_PATHS``), readiness checking the
     executor's database. ``csrf_prevention`` and ``csrf_required_headers`` configure the CSRF
     rule as in :class:`~fraiseql.asgi.http.GraphQLHTTPHandler` (``"auto"`` by default; the two
-    older ``csrf_*`` options are still accepted). Raises ``ImportError`` with installation
+    older ``csrf_*`` options are still accepted). A :class:`~fraiseql.Schema` with
+    subscriptions is served over WebSocket (``graphql-transport-ws``) at ``path`` too, and over
+    SSE by the HTTP route. Raises ``ImportError`` with installation
     advice when FastAPI is not installed.
     """
     try:
@@ -85,6 +90,16 @@ def graphql_router(
     # A plain Starlette route to an ASGI app, with no method list: every method reaches the
     # handler, which answers 405 itself. FastAPI copies such routes on ``include_router``.
     router.routes.append(Route(path, handler, name="graphql", include_in_schema=False))
+    websocket = websocket_route(
+        executor,
+        path,
+        context_getter=context_getter,
+        init_timeout=websocket_init_timeout,
+        max_subscriptions=max_subscriptions_per_connection,
+        max_message_size=max_body_size,
+    )
+    if websocket is not None:
+        router.routes.append(websocket)
     if handler.graphiql:  # the page's files, at <path>/_graphiql/<name>
         router.routes.append(graphiql_assets_route(path))
     if health_paths is not None:

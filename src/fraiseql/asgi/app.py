@@ -5,11 +5,10 @@ from __future__ import annotations
 import inspect
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
 from contextlib import asynccontextmanager
-from typing import cast
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
-from starlette.routing import BaseRoute, Route, WebSocketRoute
+from starlette.routing import BaseRoute, Route
 from starlette.types import Lifespan
 
 from fraiseql.asgi.batch import DEFAULT_MAX_BATCH_SIZE
@@ -20,13 +19,7 @@ from fraiseql.asgi.direct import FraiseQLApp
 from fraiseql.asgi.graphiql import GraphiQLOption
 from fraiseql.asgi.graphiql_assets import graphiql_assets_route
 from fraiseql.asgi.http import ContextGetter, GraphQLHTTPHandler
-from fraiseql.asgi.ws import (
-    DEFAULT_INIT_TIMEOUT,
-    DEFAULT_MAX_SUBSCRIPTIONS,
-    GraphQLWebSocketHandler,
-    SubscriptionExecutor,
-    WebSocketContextGetter,
-)
+from fraiseql.asgi.ws import DEFAULT_INIT_TIMEOUT, DEFAULT_MAX_SUBSCRIPTIONS, websocket_route
 from fraiseql.execution.protocol import OperationExecutor
 from fraiseql.observability.instrumentation import Instrumentation
 
@@ -116,15 +109,16 @@ def build_asgi_app(
     )
     # methods=None: every method reaches the handler, which answers 405 in GraphQL form itself.
     all_routes: list[BaseRoute] = [Route(path, handler, name="graphql", include_in_schema=False)]
-    if callable(getattr(executor, "subscribe", None)):
-        websocket_handler = GraphQLWebSocketHandler(
-            cast(SubscriptionExecutor, executor),
-            context_getter=cast(WebSocketContextGetter | None, context_getter),
-            init_timeout=websocket_init_timeout,
-            max_subscriptions=max_subscriptions_per_connection,
-            max_message_size=max_body_size,
-        )
-        all_routes.append(WebSocketRoute(path, websocket_handler, name="graphql-ws"))
+    websocket = websocket_route(
+        executor,
+        path,
+        context_getter=context_getter,
+        init_timeout=websocket_init_timeout,
+        max_subscriptions=max_subscriptions_per_connection,
+        max_message_size=max_body_size,
+    )
+    if websocket is not None:
+        all_routes.append(websocket)
     if handler.graphiql:
         all_routes.append(graphiql_assets_route(path))
     all_routes.extend(routes)

@@ -26,10 +26,11 @@ import inspect
 import logging
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
 import orjson
 from starlette.exceptions import HTTPException
+from starlette.routing import WebSocketRoute
 from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 
@@ -362,3 +363,29 @@ def _control(kind: str, payload: Any) -> str:
     if payload is not None:
         message["payload"] = payload
     return orjson.dumps(message).decode()
+
+
+def websocket_route(
+    executor: object,
+    path: str,
+    *,
+    context_getter: Callable[..., Any] | None = None,
+    init_timeout: float = DEFAULT_INIT_TIMEOUT,
+    max_subscriptions: int = DEFAULT_MAX_SUBSCRIPTIONS,
+    max_message_size: int = DEFAULT_MAX_MESSAGE_SIZE,
+) -> WebSocketRoute | None:
+    """The WebSocket route at ``path`` for an executor that can subscribe, else ``None``.
+
+    Starlette dispatches on the scope type, so it shares the path of the HTTP route. The
+    context getter is the HTTP one: it gets the ``WebSocket`` (an ``HTTPConnection``).
+    """
+    if not callable(getattr(executor, "subscribe", None)):
+        return None
+    handler = GraphQLWebSocketHandler(
+        cast(SubscriptionExecutor, executor),
+        context_getter=cast(WebSocketContextGetter | None, context_getter),
+        init_timeout=init_timeout,
+        max_subscriptions=max_subscriptions,
+        max_message_size=max_message_size,
+    )
+    return WebSocketRoute(path, handler, name="graphql-ws")

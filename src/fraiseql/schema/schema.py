@@ -181,6 +181,39 @@ class Schema:
             raise RuntimeError("this schema has no database to take events from")
         return self.events.subscribe(operation)
 
+    def subscription_counters(self) -> dict[str, tuple[str, str, float]]:
+        """What the fan-out and the listener counted, for the metrics endpoint."""
+        hub, listener = self.events, self.listener
+        if hub is None or listener is None:
+            return {}
+        return {
+            "live": ("gauge", "Live auto subscriptions.", hub.subscriptions),
+            "groups": ("gauge", "Groups of subscriptions sharing one read.", hub.groups),
+            "events": ("counter", "Database events received.", hub.events),
+            "reads": ("counter", "Statements run to read events.", hub.reads),
+            "failed_reads": ("counter", "Event reads that failed.", hub.failed_reads),
+            "overflows": (
+                "counter",
+                "Subscriptions closed because their subscriber fell behind.",
+                hub.overflows,
+            ),
+            "listener_connected": (
+                "gauge",
+                "1 while the LISTEN connection is up.",
+                1 if listener.backend_pid is not None else 0,
+            ),
+            "listener_reconnections": (
+                "counter",
+                "Times the LISTEN connection was lost and opened again.",
+                listener.reconnections,
+            ),
+            "malformed_notifications": (
+                "counter",
+                "Notifications on the events channel that were not events.",
+                listener.malformed,
+            ),
+        }
+
     async def _read_event(self, operation: SubscriptionOperation, ids: list[str]) -> list[bytes]:
         return await read_event(self.executor, operation, ids)
 

@@ -1,0 +1,5 @@
+"""``python -m bench.subscriptions``: see :mod:`bench.subscriptions.run`."""
+
+from bench.subscriptions.run import main
+
+main()
