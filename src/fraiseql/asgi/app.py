@@ -126,6 +126,7 @@ def build_asgi_app(
     return FraiseQLApp(
         graphql_path=path,
         graphql_handler=handler,
+        websocket_handler=websocket.app if websocket is not None else None,
         routes=all_routes,
         middleware=middleware,
         lifespan=lifespan_from_hooks(tuple(on_startup), tuple(on_shutdown)),

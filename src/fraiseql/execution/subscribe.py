@@ -169,7 +169,12 @@ async def read_event(
     params = list(statement.params)
     bodies: list[bytes] = []
     limit = operation.root.model.max_page_size if operation.root.model else 100
-    async with RequestSession(executor.database, settings=operation.settings) as session:
+    # One statement needs no transaction of its own, unless resolvers may run more or the
+    # settings must be set first (a session with settings is always transactional).
+    single = operation.root.shape is not None and not operation.root.shape.has_resolvers
+    async with RequestSession(
+        executor.database, transactional=not single, settings=operation.settings
+    ) as session:
         repository = QueryRepository(executor.model, session)
         make_info = executor.info_factory(
             operation.prepared, operation.variables, operation.context, repository
