@@ -97,6 +97,7 @@ def graphql_router(
         init_timeout=websocket_init_timeout,
         max_subscriptions=max_subscriptions_per_connection,
         max_message_size=max_body_size,
+        instrumentation=observability.instrumentation if observability else None,
     )
     if websocket is not None:
         router.routes.append(websocket)

@@ -116,6 +116,7 @@ def build_asgi_app(
         init_timeout=websocket_init_timeout,
         max_subscriptions=max_subscriptions_per_connection,
         max_message_size=max_body_size,
+        instrumentation=instrumentation,
     )
     if websocket is not None:
         all_routes.append(websocket)

@@ -42,6 +42,8 @@ from fraiseql.execution.outcome import (
     RequestError,
     ServiceUnavailable,
 )
+from fraiseql.observability import hooks
+from fraiseql.observability.instrumentation import Instrumentation
 from fraiseql.subscriptions.connection import CONNECTION_PARAMS_KEY
 from fraiseql.subscriptions.hub import SlowConsumerError
 
@@ -141,6 +143,7 @@ class GraphQLWebSocketHandler:
         init_timeout: float = DEFAULT_INIT_TIMEOUT,
         max_subscriptions: int = DEFAULT_MAX_SUBSCRIPTIONS,
         max_message_size: int = DEFAULT_MAX_MESSAGE_SIZE,
+        instrumentation: Instrumentation | None = None,
     ) -> None:
         if not init_timeout > 0 or max_subscriptions < 1 or max_message_size < 1:
             raise ValueError(
@@ -151,6 +154,7 @@ class GraphQLWebSocketHandler:
         self.init_timeout = init_timeout
         self.max_subscriptions = max_subscriptions
         self.max_message_size = max_message_size
+        self.instrumentation = instrumentation
         self.connections = 0
         """Open connections (for metrics and tests)."""
 
@@ -307,12 +311,22 @@ class _Connection:
 
     async def _run(self, operation_id: str, request: GraphQLRequest) -> None:
         stream: AsyncIterator[bytes] | None = None
+        instrumentation = self.handler.instrumentation
+        record = None
+        status = 200
+        if instrumentation is not None:
+            # Observed like an HTTP request (logs, metrics, traces, error records) up to its
+            # answer, or for a subscription up to its start: events are not requests.
+            record = instrumentation.begin("WS", self.websocket.scope["path"], self._headers())
         try:
             context = await self._context()
             executor = self.handler.executor
             prepared = executor.prepare(request)
             if prepared.operation_type == "subscription":
                 stream = executor.subscribe(prepared, request, context)
+                if instrumentation is not None and record is not None:
+                    started, record = record, None
+                    await instrumentation.end(started, status)
                 head = _frame_head(operation_id)
                 async for body in stream:
                     await self._send(head + _text(body) + "}")
@@ -322,21 +336,29 @@ class _Connection:
             if self.operations.pop(operation_id, None) is not None:
                 await self._send(_frame(operation_id, "complete"))
         except RequestError as error:
+            status = 400
+            hooks.request_errors(error.errors)
             self.operations.pop(operation_id, None)
             await self._send(_frame(operation_id, "error", orjson.dumps(error.errors)))
         except ServiceUnavailable as error:
+            status = 503
+            hooks.request_refused("SERVICE_UNAVAILABLE", error.message)
             self.operations.pop(operation_id, None)
             errors = [{"message": error.message, "extensions": {"code": "SERVICE_UNAVAILABLE"}}]
             await self._send(_frame(operation_id, "error", orjson.dumps(errors)))
-        except HTTPException:
+        except HTTPException as error:
+            status = error.status_code
             self._close_connection(CloseConnection(4403, "Forbidden"))
         except SlowConsumerError:
             self._close_connection(CloseConnection(1013, "Subscriber too slow: try again later"))
         except _Disconnected:
+            status = 499
             return  # the reader sees the disconnect and ends the connection
-        except Exception:
+        except Exception as error:
+            status = 500
             self.operations.pop(operation_id, None)
             error_id = uuid.uuid4().hex
+            hooks.internal_error(error_id, error)
             logger.exception("operation %s failed (errorId=%s)", operation_id[:40], error_id)
             errors = [
                 {
@@ -351,6 +373,14 @@ class _Connection:
                 aclose = getattr(stream, "aclose", None)
                 if aclose is not None:
                     await aclose()
+            if instrumentation is not None and record is not None:
+                await instrumentation.end(record, status)
+
+    def _headers(self) -> dict[str, str]:
+        return {
+            key.decode("latin-1"): value.decode("latin-1")
+            for key, value in self.websocket.scope["headers"]
+        }
 
     def _close_connection(self, close: CloseConnection) -> None:
         """From an operation's task: stop the reader, which closes the socket."""
@@ -401,6 +431,7 @@ def websocket_route(
     init_timeout: float = DEFAULT_INIT_TIMEOUT,
     max_subscriptions: int = DEFAULT_MAX_SUBSCRIPTIONS,
     max_message_size: int = DEFAULT_MAX_MESSAGE_SIZE,
+    instrumentation: Instrumentation | None = None,
 ) -> WebSocketRoute | None:
     """The WebSocket route at ``path`` for an executor that can subscribe, else ``None``.
 
@@ -415,5 +446,6 @@ def websocket_route(
         init_timeout=init_timeout,
         max_subscriptions=max_subscriptions,
         max_message_size=max_message_size,
+        instrumentation=instrumentation,
     )
     return WebSocketRoute(path, handler, name="graphql-ws")

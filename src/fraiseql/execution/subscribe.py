@@ -26,6 +26,7 @@ from fraiseql.execution.errors import FraiseQLError, format_exception
 from fraiseql.execution.outcome import GraphQLRequest, RequestError
 from fraiseql.execution.plan import PreparedDocumentOperation, RootPlan
 from fraiseql.native.projector import NullBubble, materialize
+from fraiseql.observability.record import CURRENT
 from fraiseql.sql.select import Statement, select_list
 
 if TYPE_CHECKING:
@@ -76,6 +77,12 @@ def start_subscription(
     if prepared.operation_type != "subscription":
         raise RequestError(
             [{"message": "Not a subscription.", "extensions": {"code": "BAD_REQUEST"}}]
+        )
+    record = CURRENT.get()
+    if record is not None:
+        name = prepared.operation.name
+        record.instrumentation.executing(
+            record, name.value if name else None, "subscription", request.variables, context
         )
     coerced, plan, settings = executor.begin(
         prepared, request, context, executor.model.subscriptions
