@@ -146,8 +146,16 @@ async def test_ping_gets_pong_with_its_payload_and_unknown_completes_are_ignored
         assert await receive(websocket) == {"type": "pong"}
 
 
+def _server_tasks(app: Any) -> int:
+    """How many tasks the server's event loop holds (read from the test's thread)."""
+    loop = app.state.fraiseql_schema.listener._task.get_loop()
+    return len(asyncio.all_tasks(loop))
+
+
 async def test_closing_the_socket_ends_its_subscriptions(port: int, notes_app: Any) -> None:
     handler_connections = _ws_handler(notes_app)
+    await eventually(lambda: hub(notes_app).subscriptions == 0)
+    baseline = _server_tasks(notes_app)
     async with ws_client(port) as websocket:
         await initialised(websocket, {"tenantId": TENANT_A})
         for number in range(3):
@@ -155,9 +163,11 @@ async def test_closing_the_socket_ends_its_subscriptions(port: int, notes_app: A
         await subscribe(websocket, "slow", "subscription { countdown(start: 1000) }")
         await eventually(lambda: hub(notes_app).subscriptions >= 3)
         await receive(websocket)
+        assert _server_tasks(notes_app) >= baseline + 5  # 4 operations and a group's worker
     await eventually(lambda: hub(notes_app).subscriptions == 0)
     await eventually(lambda: hub(notes_app).groups == 0)
     await eventually(lambda: handler_connections.connections == 0)
+    await eventually(lambda: _server_tasks(notes_app) <= baseline)  # no task left behind
 
 
 def _ws_handler(app: Any) -> Any:
