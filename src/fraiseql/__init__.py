@@ -5,6 +5,7 @@ root query field is answered by one SQL statement against a ``tv_*`` read model.
 """
 
 from fraiseql.app import create_app
+from fraiseql.cache.policy import CachePolicy
 from fraiseql.db.repository import QueryRepository
 from fraiseql.execution.errors import FraiseQLError
 from fraiseql.execution.info import Info
@@ -29,6 +30,7 @@ from fraiseql.types.generics import Connection, Edge, OrderBy, PageInfo, Where
 from fraiseql.types.scalars import ScalarError, scalar
 
 __all__ = [
+    "CachePolicy",
     "Connection",
     "Edge",
     "FraiseQLError",

@@ -37,7 +37,7 @@ async def test_many_ids_are_split_into_payloads_that_fit(
         len(event.ids) for event in events if event
     ) == 400
     assert [i for event in events if event for i in event.ids] == ids
-    assert orjson.loads(heard[0]).keys() == {"entity", "op", "ids"}
+    assert orjson.loads(heard[0]).keys() == {"entity", "op", "ids", "at"}
 
 
 async def test_no_ids_send_nothing(writer: asyncpg.Connection, notes_dsn: str) -> None:

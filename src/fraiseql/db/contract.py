@@ -217,17 +217,80 @@ BEGIN
     END IF;
     WHILE v_from <= v_count LOOP
         PERFORM pg_notify('fraiseql_events', json_build_object(
-            'entity', p_entity, 'op', p_op, 'ids', p_ids[v_from : v_from + 149])::text);
+            'entity', p_entity, 'op', p_op, 'ids', p_ids[v_from : v_from + 149],
+            'at', extract(epoch FROM clock_timestamp()))::text);
         v_from := v_from + 150;
     END LOOP;
 END;
 $fn$;
 """
 
-CONTRACT_SQL = _RESULT_TYPE_SQL + _CALL_ITEMS_SQL + _MUTATE_SQL + _READ_HELPERS_SQL + _NOTIFY_SQL
+# For writes that bypass the API (a psql session, a batch job): a statement-level trigger on a
+# read model that tells subscriptions and caches which rows changed, as fraiseql_notify does.
+#   CREATE TRIGGER tv_post_notify AFTER INSERT OR UPDATE OR DELETE ON tv_post
+#       REFERENCING NEW TABLE AS fraiseql_new OLD TABLE AS fraiseql_old   -- (per event kind)
+#       FOR EACH STATEMENT EXECUTE FUNCTION fraiseql_notify_changes('post');
+# fraiseql_notify_trigger_sql() writes the three CREATE TRIGGER statements it takes.
+_NOTIFY_TRIGGER_SQL = """
+CREATE OR REPLACE FUNCTION fraiseql_notify_changes() RETURNS trigger
+LANGUAGE plpgsql AS $fn$
+DECLARE
+    v_entity text := TG_ARGV[0];
+    v_id_column text := coalesce(TG_ARGV[1], 'id');
+    v_ids uuid[];
+BEGIN
+    IF TG_OP = 'DELETE' THEN
+        EXECUTE format('SELECT array_agg(DISTINCT %I) FROM fraiseql_old', v_id_column) INTO v_ids;
+    ELSE
+        EXECUTE format('SELECT array_agg(DISTINCT %I) FROM fraiseql_new', v_id_column) INTO v_ids;
+    END IF;
+    PERFORM fraiseql_notify(v_entity, lower(TG_OP), v_ids);
+    RETURN NULL;
+END;
+$fn$;
+"""
+
+CONTRACT_SQL = (
+    _RESULT_TYPE_SQL
+    + _CALL_ITEMS_SQL
+    + _MUTATE_SQL
+    + _READ_HELPERS_SQL
+    + _NOTIFY_SQL
+    + _NOTIFY_TRIGGER_SQL
+)
 """The result type, the calling helpers, the read helpers (``fraiseql_timestamptz``) and the
 event helper (``fraiseql_notify``, which subscriptions listen to); run once per database
 (idempotent)."""
+
+
+def notify_trigger_sql(table: str, entity: str, id_column: str = "id") -> str:
+    """The triggers that make direct writes to ``table`` notify as ``fraiseql_notify`` does.
+
+    One statement-level trigger per kind of write (PostgreSQL allows transition tables on a
+    trigger of one event only), each calling ``fraiseql_notify_changes(entity, id_column)``
+    from ``CONTRACT_SQL``: a direct ``UPDATE tv_post SET ...`` in psql then evicts the cached
+    responses that read those rows and reaches subscriptions. Writes through ``fn_*``
+    functions that call ``fraiseql_notify`` themselves need no trigger (with both, each change
+    is announced twice, which is harmless).
+    """
+    from fraiseql.sql.identifiers import quote_identifier, quote_literal, quote_qualified
+
+    target = quote_qualified(table)
+    base = table.rsplit(".", 1)[-1]
+    statements = []
+    for op, referencing in (
+        ("INSERT", "NEW TABLE AS fraiseql_new"),
+        ("UPDATE", "NEW TABLE AS fraiseql_new"),
+        ("DELETE", "OLD TABLE AS fraiseql_old"),
+    ):
+        name = quote_identifier(f"{base}_fraiseql_{op.lower()}")
+        statements.append(
+            f"DROP TRIGGER IF EXISTS {name} ON {target};\n"
+            f"CREATE TRIGGER {name} AFTER {op} ON {target} REFERENCING {referencing} "
+            f"FOR EACH STATEMENT EXECUTE FUNCTION fraiseql_notify_changes("
+            f"{quote_literal(entity)}, {quote_literal(id_column)});"
+        )
+    return "\n".join(statements) + "\n"
 
 
 class ContractError(FraiseQLError):

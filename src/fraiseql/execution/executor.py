@@ -11,10 +11,12 @@ import orjson
 from graphql import GraphQLError, GraphQLSchema, execute
 from graphql.execution.values import get_argument_values, get_variable_values
 
+from fraiseql.cache.response_cache import ResponseCache
 from fraiseql.db.pool import Database
 from fraiseql.db.repository import QueryRepository
 from fraiseql.db.session import RequestSession
 from fraiseql.db.sqlstate import RetryableTransactionError, data_exception_text
+from fraiseql.execution.cached import cached_read, invalidate_written
 from fraiseql.execution.document_cache import DocumentCache
 from fraiseql.execution.error_bounds import bound_errors
 from fraiseql.execution.errors import FraiseQLError, format_exception, format_graphql_error
@@ -72,6 +74,7 @@ class Executor:
         persisted: PersistedQueries | None = None,
         debug: bool = False,
         prune_documents: bool = True,
+        cache: ResponseCache | None = None,
     ) -> None:
         self.model = model
         self.schema = schema
@@ -89,6 +92,8 @@ class Executor:
         self.prune_documents = prune_documents
         self.fold_mutations = True
         """Run a lone auto mutation as one statement; off once the database lacks the helper."""
+        self.cache = cache
+        """The response cache (for operations whose fields all have a ``CachePolicy``)."""
 
     # -- prepare -------------------------------------------------------------------------------
 
@@ -160,11 +165,11 @@ class Executor:
         roots = self.model.mutations if is_mutation else self.model.queries
         coerced, plan, settings = self.begin(prepared, request, context, roots)
         if not is_mutation:
-            async with RequestSession(
-                self.database, transactional=not plan.single_statement, settings=settings
-            ) as session:
-                repository = QueryRepository(self.model, session)
-                return await self._run(prepared, plan, request, coerced, context, repository)
+            if self.cache is not None and plan.cache_policy is not None:
+                return await cached_read(
+                    self, self.cache, prepared, plan, request, coerced, context, settings
+                )
+            return await self.read(prepared, plan, request, coerced, context, settings)
         for _attempt in range(self.mutation_attempts):
             folded = self._folds(plan, settings)
             try:
@@ -172,7 +177,12 @@ class Executor:
                     self.database, readonly=False, settings=settings, folded=folded
                 ) as session:
                     repository = QueryRepository(self.model, session)
-                    return await self._run(prepared, plan, request, coerced, context, repository)
+                    response = await self._run(
+                        prepared, plan, request, coerced, context, repository
+                    )
+                if self.cache is not None:
+                    await invalidate_written(self.cache, plan)
+                return response
             except RetryableTransactionError:
                 logger.info("mutation transaction lost a race; running it again")
             except MutateHelperMissingError:
@@ -200,6 +210,22 @@ class Executor:
             has_errors=True,
             data_is_null=True,
         )
+
+    async def read(
+        self,
+        prepared: PreparedDocumentOperation,
+        plan: OperationPlan,
+        request: GraphQLRequest,
+        coerced: Any,
+        context: dict[str, Any],
+        settings: list[tuple[str, str]] | None,
+    ) -> ExecutionResponse:
+        """Run a planned query: one session (one statement without a transaction if it can)."""
+        async with RequestSession(
+            self.database, transactional=not plan.single_statement, settings=settings
+        ) as session:
+            repository = QueryRepository(self.model, session)
+            return await self._run(prepared, plan, request, coerced, context, repository)
 
     def begin(
         self,

@@ -26,8 +26,10 @@ from graphql import (
     SelectionSetNode,
     ValueNode,
     VariableNode,
+    print_ast,
 )
 
+from fraiseql.cache.policy import combined
 from fraiseql.execution.outcome import PreparedOperation
 from fraiseql.execution.pruning import reads_entity, unselected_keys
 from fraiseql.execution.selection import collect_fields, directive_variables
@@ -108,6 +110,9 @@ class OperationPlan:
     roots: list[RootPlan]
     introspection: DocumentNode | None
     root_type_name: str = "Query"
+    cache_policy: Any = None
+    """The ``CachePolicy`` of the operation: set when every root field it reads has one (the
+    strictest of them); ``None``: never cached."""
 
     @property
     def mutation_count(self) -> int:
@@ -150,6 +155,14 @@ class OperationPlan:
         )
 
 
+def _cache_policy(roots: list[RootPlan], introspection: DocumentNode | None) -> Any:
+    """The operation's cache policy: every data root has one, and nothing is introspected."""
+    data = [root.model for root in roots if root.model is not None]
+    if introspection is not None or not data or any(model.cache is None for model in data):
+        return None
+    return combined([model.cache for model in data])
+
+
 def guarded_fields(root: FieldPlan) -> tuple[FieldPlan, ...]:
     """The fields under (and including) a root field that carry authorization checks."""
     found: list[FieldPlan] = []
@@ -171,7 +184,7 @@ def guarded_fields(root: FieldPlan) -> tuple[FieldPlan, ...]:
 class PreparedDocumentOperation(PreparedOperation):
     """An operation of a valid cached document, with its plans cached by directive variables."""
 
-    __slots__ = ("directive_variables", "fragments", "operation", "plans")
+    __slots__ = ("_normalized", "directive_variables", "fragments", "operation", "plans")
 
     def __init__(
         self,
@@ -185,6 +198,18 @@ class PreparedDocumentOperation(PreparedOperation):
             sorted(directive_variables([operation, *self.fragments.values()]))
         )
         self.plans: OrderedDict[tuple[Any, ...], OperationPlan] = OrderedDict()
+        self._normalized: str | None = None
+
+    @property
+    def normalized(self) -> str:
+        """The operation and its fragments printed canonically (the response cache's key).
+
+        Two texts that differ only in whitespace, commas or comments print the same.
+        """
+        if self._normalized is None:
+            document = DocumentNode(definitions=(self.operation, *self.fragments.values()))
+            self._normalized = print_ast(document)
+        return self._normalized
 
     def plan(
         self,
@@ -274,4 +299,6 @@ class PreparedDocumentOperation(PreparedOperation):
                     *self.fragments.values(),
                 )
             )
-        return OperationPlan(plans, introspection, root_type.name)
+        return OperationPlan(
+            plans, introspection, root_type.name, _cache_policy(plans, introspection)
+        )

@@ -115,6 +115,8 @@ class Observability:
         metrics.watch(RuntimeCollector(schema.database, schema.executor.documents))
         if installed.recorder is not None:
             metrics.watch(CountersCollector("fraiseql_error_records", installed.recorder.counters))
+        if schema.cache is not None:
+            metrics.watch(CountersCollector("fraiseql_response_cache", schema.cache.counters))
         if schema.events is not None:
             metrics.watch(CountersCollector("fraiseql_subscription", schema.subscription_counters))
         observers.append(metrics)

@@ -9,6 +9,7 @@ import typing
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any, Literal
 
+from fraiseql.cache.policy import CachePolicy
 from fraiseql.schema.model import (
     ArgumentModel,
     FieldModel,
@@ -313,13 +314,34 @@ class _Builder:
             default_page_size=default_page,
             requires=_checks(definition.requires, ref),
             batch=batch,
-            entity=self._entity(definition, target) if kind == "subscription" else None,
+            entity=self._entity(definition, target),
+            cache=self._cache(definition, kind, target),
         )
 
     @staticmethod
-    def _entity(definition: ResolverDefinition, target: TypeModel | None) -> str:
-        assert target is not None and target.definition.sql_source is not None
+    def _entity(definition: ResolverDefinition, target: TypeModel | None) -> str | None:
+        """The entity whose events concern the root field (its type's read model)."""
+        if target is None or target.definition.sql_source is None:
+            return None
         return definition.entity or default_entity(target.definition.sql_source)
+
+    @staticmethod
+    def _cache(
+        definition: ResolverDefinition, kind: RootKind, target: TypeModel | None
+    ) -> CachePolicy | None:
+        """The root field's cache policy: its own, else (auto reads) its type's."""
+        if definition.operation != "query":
+            if definition.cache is not None:
+                raise SchemaDefinitionError(
+                    f"{definition.name}: only queries are cached (cache= on a "
+                    f"{definition.operation})"
+                )
+            return None
+        if definition.cache is not None:
+            return definition.cache  # type: ignore[no-any-return]
+        if kind in ("one", "list", "connection") and target is not None:
+            return target.definition.cache  # type: ignore[no-any-return]
+        return None
 
     def _classify(
         self, definition: ResolverDefinition, ref: TypeRef, where: str

@@ -107,6 +107,9 @@ class RootFieldModel:
     requires: tuple[Callable[[dict[str, Any]], bool], ...] = ()
     batch: Literal["atomic", "partial"] | None = None
     entity: str | None = None
+    """The entity of ``target``'s read model, as ``fraiseql_notify`` names it."""
+    cache: Any = None
+    """The ``CachePolicy`` of the responses reading this field (queries only)."""
 
 
 @dataclass(slots=True)

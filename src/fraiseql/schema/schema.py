@@ -12,6 +12,9 @@ import orjson
 from graphql import GraphQLSchema
 from graphql import print_schema as print_graphql_schema
 
+from fraiseql.cache.backend import CacheBackend
+from fraiseql.cache.memory import MemoryCache
+from fraiseql.cache.response_cache import ResponseCache, UserKey, default_user_key
 from fraiseql.db.pool import Database, PoolSettings
 from fraiseql.execution.executor import Executor
 from fraiseql.execution.outcome import (
@@ -35,9 +38,15 @@ from fraiseql.security.claims import SessionSettings
 from fraiseql.security.limits import QueryLimits
 from fraiseql.security.persisted import PersistedQueries
 from fraiseql.security.rls import RLSConfigurationError, rls_problems
+from fraiseql.subscriptions.events import Event
 from fraiseql.subscriptions.hub import DEFAULT_MAX_QUEUED, EventHub
 from fraiseql.subscriptions.listener import EventListener
 from fraiseql.types.scalars import BUILTIN_SCALARS
+
+
+def _has_cache_policy(model: SchemaModel) -> bool:
+    return any(root.cache is not None for root in model.queries.values())
+
 
 LISTEN_URL_ENV = "FRAISEQL_LISTEN_DATABASE_URL"
 """Where the event listener connects when not where the pool does (LISTEN needs a session:
@@ -59,7 +68,10 @@ class Schema:
     ``require_rls=True`` applies the startup RLS check of ``@type(require_rls=True)`` to the
     source of every type. ``subscriptions`` are root subscription fields (see
     ``fraiseql.subscription``); each live one holds at most ``subscription_queue_size``
-    undelivered responses. ``prune_documents=False`` makes every auto root field read whole
+    undelivered responses. ``cache`` is the response cache's backend (default: a
+    ``MemoryCache`` once a field or type has a ``CachePolicy``; see ``docs/guides/caching.md``),
+    ``cache_user_key`` tells the user of a request for private policies.
+    ``prune_documents=False`` makes every auto root field read whole
     documents, instead of leaving in the database the top-level fields that a selection does
     not read when one of them is an object or a list of objects and no kept one is a list of
     objects (see ``docs/guides/queries.md``).
@@ -85,6 +97,8 @@ class Schema:
         require_rls: bool = False,
         prune_documents: bool = True,
         subscription_queue_size: int = DEFAULT_MAX_QUEUED,
+        cache: CacheBackend | None = None,
+        cache_user_key: UserKey = default_user_key,
     ) -> None:
         self.require_rls = require_rls
         self.model: SchemaModel = build_model(
@@ -103,6 +117,10 @@ class Schema:
         serializers = {definition.name: definition.serialize for definition in BUILTIN_SCALARS}
         serializers.update(factory.custom_serializers())
         serializers.update(OUTPUT_FORMATS)
+        self.cache: ResponseCache | None = None
+        """The response cache, when a field or type has a ``CachePolicy`` or ``cache`` is given."""
+        if cache is not None or _has_cache_policy(self.model):
+            self.cache = ResponseCache(cache or MemoryCache(), user_key=cache_user_key)
         self.executor = Executor(
             self.model,
             self.graphql_schema,
@@ -114,6 +132,7 @@ class Schema:
             persisted=persisted_queries,
             debug=debug and not production,
             prune_documents=prune_documents,
+            cache=self.cache,
         )
         self.events: EventHub | None = None
         """The fan-out of database events to auto subscriptions (with a database and some)."""
@@ -128,10 +147,11 @@ class Schema:
                 max_queued=subscription_queue_size,
                 max_concurrent_reads=max(1, database.settings.max_size // 2),
             )
+        if database is not None and (self.events is not None or self.cache is not None):
             self.listener = EventListener(
                 os.environ.get(LISTEN_URL_ENV) or database.settings.dsn,
-                self.events.publish,
-                self.events.missed,
+                self._on_event,
+                self._on_reconnect,
             )
 
     def print_schema(self) -> str:
@@ -214,6 +234,19 @@ class Schema:
             ),
         }
 
+    def _on_event(self, event: Event) -> None:
+        if self.events is not None:
+            self.events.publish(event)
+        if self.cache is not None:
+            self.cache.on_event(event)
+
+    def _on_reconnect(self) -> None:
+        if self.events is not None:
+            self.events.missed()
+        if self.cache is not None:
+            # Changes made while nobody listened were not evicted: start over.
+            self.cache.clear_soon()
+
     async def _read_event(self, operation: SubscriptionOperation, ids: list[str]) -> list[bytes]:
         return await read_event(self.executor, operation, ids)
 
@@ -281,5 +314,7 @@ class Schema:
             await self.events.close()
         if self.listener is not None:
             await self.listener.stop()
+        if self.cache is not None:
+            await self.cache.close()
         if self.database is not None:
             await self.database.close()

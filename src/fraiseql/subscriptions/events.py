@@ -30,11 +30,15 @@ _ENTITY = re.compile(r"[A-Za-z_][A-Za-z0-9_.]{0,62}")
 
 @dataclass(frozen=True, slots=True)
 class Event:
-    """``op`` happened to the rows ``ids`` (UUID texts) of ``entity``."""
+    """``op`` happened to the rows ``ids`` (UUID texts) of ``entity``.
+
+    ``at`` is when the database sent it (seconds since the epoch), for measuring delays.
+    """
 
     entity: str
     op: str
     ids: tuple[str, ...]
+    at: float | None = None
 
 
 def parse_event(payload: str) -> Event | None:
@@ -64,4 +68,6 @@ def parse_event(payload: str) -> Event | None:
             texts.append(str(uuid.UUID(item)))
         except ValueError:
             return None
-    return Event(entity, op, tuple(texts))
+    at = value.get("at")
+    sent = float(at) if isinstance(at, int | float) and not isinstance(at, bool) else None
+    return Event(entity, op, tuple(texts), sent)

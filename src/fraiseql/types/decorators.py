@@ -17,6 +17,7 @@ import inspect
 from collections.abc import Callable, Iterable
 from typing import Any, Literal, TypeVar, dataclass_transform, overload
 
+from fraiseql.cache.policy import CachePolicy
 from fraiseql.schema.naming import to_camel_case
 from fraiseql.types.definitions import (
     DEFINITION_ATTR,
@@ -144,6 +145,7 @@ def type_(
     max_page_size: int | None = None,
     require_rls: bool = False,
     requires: Callable[[dict[str, Any]], bool] | None = None,
+    cache: CachePolicy | None = None,
 ) -> Callable[[type[T]], type[T]]: ...
 
 
@@ -161,6 +163,7 @@ def type_(
     max_page_size: int | None = None,
     require_rls: bool = False,
     requires: Callable[[dict[str, Any]], bool] | None = None,
+    cache: CachePolicy | None = None,
 ) -> type[T] | Callable[[type[T]], type[T]]:
     """Declare a GraphQL object type, optionally backed by a read model (``sql_source``).
 
@@ -169,13 +172,15 @@ def type_(
     ``require_rls`` makes the app refuse to start unless row-level security confines the
     request role on that source (see :func:`fraiseql.security.rls.rls_problems`).
     ``requires`` is an authorization check ``(context) -> bool`` applied to every field that
-    returns this type (root fields included).
+    returns this type (root fields included). ``cache`` is the :class:`~fraiseql.CachePolicy`
+    of the auto queries returning it, unless they give their own.
     """
 
     def wrap(target: type[T]) -> type[T]:
         return _make_class(
             target,
             "object",
+            cache=cache,
             name=name,
             description=description,
             sql_source=sql_source,
@@ -320,6 +325,7 @@ def query(
     max_page_size: int | None = None,
     default_page_size: int | None = None,
     requires: Callable[[dict[str, Any]], bool] | None = None,
+    cache: CachePolicy | None = None,
 ) -> Callable[[F], F]: ...
 
 
@@ -333,18 +339,22 @@ def query(
     max_page_size: int | None = None,
     default_page_size: int | None = None,
     requires: Callable[[dict[str, Any]], bool] | None = None,
+    cache: CachePolicy | None = None,
 ) -> F | Callable[[F], F]:
     """Declare a root query field.
 
     With an empty body (``...``) the field is answered from the return type's read model: a
     single object (looked up by ``id`` or ``identifier``), a list or a ``Connection``. With a
     body, the function is a custom resolver ``(info, **arguments)``, sync or async.
+    ``cache`` (a :class:`~fraiseql.CachePolicy`) lets responses reading it be served from the
+    response cache; an auto query also takes its type's policy.
     """
 
     def wrap(target: F) -> F:
         return _root_field(
             target,
             "query",
+            cache=cache,
             name=name,
             description=description,
             deprecation_reason=deprecation_reason,

@@ -56,6 +56,8 @@ class TypeDefinition:
     require_rls: bool = False
     requires: Callable[[dict[str, Any]], bool] | None = None
     field_infos: dict[str, FieldInfo] = field(default_factory=dict)
+    cache: Any = None
+    """A ``CachePolicy`` for the auto root fields that return this type (theirs wins)."""
 
 
 @dataclass(slots=True)
@@ -109,6 +111,8 @@ class ResolverDefinition:
     batch: Literal["atomic", "partial"] | None = None
     entity: str | None = None
     events: tuple[str, ...] = ()
+    cache: Any = None
+    """A ``CachePolicy`` for the responses of a query reading this field."""
 
 
 def get_definition(obj: object) -> Any:

@@ -102,8 +102,10 @@ class Events:
         self.queue.put_nowait(payload)
 
     async def next(self) -> dict[str, Any]:
+        """The next event, without its send time (checked to be a number)."""
         async with asyncio.timeout(5):
             payload: dict[str, Any] = json.loads(await self.queue.get())
+        assert isinstance(payload.pop("at"), float)
         return payload
 
     async def assert_silent(self, wait: float = 0.3) -> None:
