@@ -125,9 +125,11 @@ class Page:
         session: str,
         allowed: Iterable[str],
         block: Callable[[str], bool],
+        target: str | None = None,
     ) -> None:
         self.connection = connection
         self.session = session
+        self.target = target
         self.allowed = tuple(allowed)
         self.block = block
         self.requested: list[str] = []
@@ -138,11 +140,19 @@ class Page:
         """The local URLs failed on purpose (``block``)."""
         self.problems: list[str] = []
         """Uncaught exceptions and console errors of the page."""
+        self.sockets: dict[str, dict[str, Any]] = {}
+        """The page's WebSockets by request id: ``url`` and, once answered, handshake ``status``.
+
+        The ``Fetch`` interception does not see WebSocket handshakes; the ``Network`` domain does.
+        """
         self.tasks: set[asyncio.Task[Any]] = set()
         connection.on(session, "Fetch.requestPaused", self._paused)
         connection.on(session, "Runtime.exceptionThrown", self._exception)
         connection.on(session, "Runtime.consoleAPICalled", self._console)
         connection.on(session, "Log.entryAdded", self._log)
+        connection.on(session, "Network.webSocketCreated", self._socket_created)
+        connection.on(session, "Network.webSocketHandshakeResponseReceived", self._socket_answered)
+        connection.on(session, "Network.webSocketClosed", self._socket_closed)
 
     async def command(self, method: str, params: dict[str, Any] | None = None) -> dict[str, Any]:
         """Run a CDP command in this tab."""
@@ -185,6 +195,16 @@ class Page:
         entry = params["entry"]
         if entry["level"] in ("error", "warning"):
             self.problems.append(f"{entry['source']}: {entry['text']} {entry.get('url', '')}")
+
+    def _socket_created(self, params: dict[str, Any]) -> None:
+        self.sockets[params["requestId"]] = {"url": params["url"], "status": None}
+
+    def _socket_answered(self, params: dict[str, Any]) -> None:
+        socket = self.sockets.setdefault(params["requestId"], {"url": None, "status": None})
+        socket["status"] = params["response"]["status"]
+
+    def _socket_closed(self, params: dict[str, Any]) -> None:
+        self.sockets.setdefault(params["requestId"], {"url": None, "status": None})["closed"] = True
 
     async def goto(self, url: str) -> None:
         """Load ``url`` and wait for its ``load`` event (scripts run, styles applied)."""
@@ -234,6 +254,21 @@ class Page:
                 {"type": kind, "x": box[0], "y": box[1], "button": "left", "clickCount": 1},
             )
 
+    async def type(self, selector: str, text: str) -> None:
+        """Focus the element and type ``text`` into it, one character at a time.
+
+        Each character is inserted the way a keyboard would (an ``input`` event each).
+        """
+        await self.evaluate(f"document.querySelector({orjson.dumps(selector).decode()}).focus()")
+        for character in text:
+            await self.command("Input.insertText", {"text": character})
+
+    async def close(self) -> None:
+        """Close the tab (its sockets with it)."""
+        if self.target is not None:
+            with contextlib.suppress(CDPError, ConnectionClosed):
+                await self.connection.send("Target.closeTarget", {"targetId": self.target})
+
     async def screenshot(self, path: Path) -> None:
         """Save a PNG of the viewport."""
         result = await self.command("Page.captureScreenshot", {"format": "png"})
@@ -255,8 +290,9 @@ class Browser:
         attached = await self.connection.send(
             "Target.attachToTarget", {"targetId": target["targetId"], "flatten": True}
         )
-        page = Page(self.connection, attached["sessionId"], allowed, block)
+        page = Page(self.connection, attached["sessionId"], allowed, block, target["targetId"])
         await page.command("Fetch.enable", {"patterns": [{"urlPattern": "*"}]})
+        await page.command("Network.enable")
         await page.command("Page.enable")
         await page.command("Runtime.enable")
         await page.command("Log.enable")

@@ -1,29 +1,22 @@
 """The chat example's app: its schema, tenant claims over HTTP, and a subscription over WS.
 
-The WebSocket test serves the app with uvicorn on a free port and speaks graphql-transport-ws
-with the ``websockets`` client, the way the page does.
+The WebSocket test serves the app with uvicorn on a free port (the ``served`` fixture of
+``conftest.py``) and speaks graphql-transport-ws with the ``websockets`` client, the way the
+page does.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
-import socket
-import threading
-import time
-from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 import websockets
-from examples.chat.app import TENANT_HEADER, USER_HEADER, build
-from examples.chat.database import ORGANISATIONS, seed_uuid
+from examples.chat.app import TENANT_HEADER, USER_HEADER
+from examples.chat.database import seed_uuid
 from examples.chat.schema import printable_schema
-from tests.conftest import temporary_database
-
-from .test_chat_database import _prepare
 
 ACME = str(seed_uuid("organisation", "acme"))
 GLOBEX = str(seed_uuid("organisation", "globex"))
@@ -42,47 +35,6 @@ subscription($room: UUID!) {
   messageAdded(where: {roomId: {eq: $room}}) { id number body author { identifier } }
 }
 """
-
-
-@pytest.fixture(scope="module")
-async def chat_app_dsn(server_dsn: str) -> AsyncIterator[str]:
-    async with temporary_database(server_dsn) as dsn:
-        await _prepare(dsn)
-        yield dsn
-
-
-@pytest.fixture
-def served(chat_app_dsn: str) -> Iterator[str]:
-    """The app with its page, served by uvicorn in a thread; yields its ``host:port``.
-
-    It is ready once uvicorn has started and the event listener is connected (an event sent
-    before the LISTEN would reach nobody).
-    """
-    directory = [
-        {"id": str(seed_uuid("organisation", key)), "identifier": key, "name": name}
-        for key, name in ORGANISATIONS.items()
-    ]
-    app = build(chat_app_dsn, organisations=directory)
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    port = int(sock.getsockname()[1])
-    server = uvicorn.Server(uvicorn.Config(app, lifespan="on", log_level="warning"))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    try:
-        deadline = time.monotonic() + 10
-        while not server.started and thread.is_alive() and time.monotonic() < deadline:
-            time.sleep(0.02)
-        assert server.started, "uvicorn did not start"
-        listener = getattr(app.state.fraiseql_schema, "listener", None)
-        while listener is not None and getattr(listener, "backend_pid", 0) is None:
-            assert time.monotonic() < deadline, "the event listener did not connect"
-            time.sleep(0.02)
-        yield f"127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(15)
-        sock.close()
 
 
 async def _graphql(
