@@ -25,6 +25,7 @@ from starlette.requests import Request
 import fraiseql
 from examples.blog.app import context as blog_context
 from examples.blog.schema import MUTATIONS, QUERIES, TYPES
+from fraiseql.cache import MemoryCache
 from fraiseql.observability import Observability, configure_logging
 
 
@@ -82,6 +83,7 @@ def build(database_url: str | None = None) -> Starlette:
         database_url=database_url,
         context_getter=context,
         observability=observability,
+        cache=MemoryCache(),  # the response cache's metrics feed the cache dashboard
     )
 
 

@@ -225,14 +225,14 @@ class ResponseCache:
             ),
             "invalidations": ("counter", "Invalidations run.", self.invalidations),
             "failures": ("counter", "Backend calls that failed.", self.failures),
-            "invalidation_lag_seconds_sum": (
+            "invalidation_lag_seconds": (
                 "counter",
-                "Seconds from a change's notification to its eviction, summed.",
+                "Seconds from a change's notification to its eviction, summed over evictions.",
                 self.lag_sum,
             ),
-            "invalidation_lag_seconds_count": (
+            "timed_invalidations": (
                 "counter",
-                "Evictions timed by invalidation_lag_seconds_sum.",
+                "Evictions by database events, whose lag invalidation_lag_seconds sums.",
                 self.lag_count,
             ),
             "entries": ("gauge", "Entries held (as the backend tells).", stats.get("entries", 0)),
