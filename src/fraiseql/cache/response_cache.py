@@ -9,6 +9,7 @@ refreshes it.
 from __future__ import annotations
 
 import asyncio
+import collections
 import hashlib
 import logging
 import struct
@@ -26,6 +27,7 @@ from fraiseql.subscriptions.events import Event
 logger = logging.getLogger("fraiseql.cache")
 
 _HEADER = struct.Struct("!d")
+_RECENT_INVALIDATIONS = 1024
 UserKey = Callable[[dict[str, Any]], Any]
 
 
@@ -77,6 +79,11 @@ class ResponseCache:
         """Backend calls that failed (the request was served uncached)."""
         self.lag_sum = 0.0
         self.lag_count = 0
+        self.sequence = 0
+        """Invalidations started so far; a read notes it to tell whether one overlapped it."""
+        self._recent: collections.deque[tuple[int, frozenset[str]]] = collections.deque(
+            maxlen=_RECENT_INVALIDATIONS
+        )
         self._refreshing: set[str] = set()
         self._tasks: set[asyncio.Task[Any]] = set()
 
@@ -126,8 +133,23 @@ class ResponseCache:
             self.hits += 1
         return CacheHit(value[_HEADER.size :], stale)
 
-    async def store(self, key: str, body: bytes, policy: CachePolicy, tags: Sequence[str]) -> None:
-        """Keep a response (the caller checked it has no errors)."""
+    async def store(
+        self,
+        key: str,
+        body: bytes,
+        policy: CachePolicy,
+        tags: Sequence[str],
+        since: int | None = None,
+    ) -> None:
+        """Keep a response (the caller checked it has no errors).
+
+        ``since`` is :attr:`sequence` when the response's read began: if an invalidation of
+        any of its tags started after that, the read may have seen the data before the change,
+        so it is not stored (else it would be served until its ``ttl`` ran out).
+        """
+        if since is not None and self._overlapped(since, tags):
+            self.uncacheable += 1
+            return
         value = _HEADER.pack(time.time() + policy.ttl) + body
         try:
             await self.backend.set(key, value, policy.ttl + policy.stale_while_revalidate, tags)
@@ -158,6 +180,8 @@ class ResponseCache:
 
     async def invalidate(self, tags: Sequence[str]) -> int:
         """Remove the entries carrying any of ``tags``."""
+        self.sequence += 1
+        self._recent.append((self.sequence, frozenset(tags)))
         try:
             removed = await self.backend.invalidate(tags)
         except Exception as error:
@@ -238,6 +262,14 @@ class ResponseCache:
             "entries": ("gauge", "Entries held (as the backend tells).", stats.get("entries", 0)),
             "bytes": ("gauge", "Bytes held (as the backend tells).", stats.get("bytes", 0)),
         }
+
+    def _overlapped(self, since: int, tags: Sequence[str]) -> bool:
+        if since == self.sequence:
+            return False
+        if not self._recent or self._recent[0][0] > since + 1:
+            return True  # older than what is remembered: assume the worst
+        wanted = set(tags)
+        return any(seq > since and not wanted.isdisjoint(hit) for seq, hit in self._recent)
 
     def _failed(self, what: str, error: Exception) -> None:
         self.failures += 1

@@ -44,14 +44,16 @@ async def cached_read(
     if key is None:
         cache.uncacheable += 1
         return await executor.read(prepared, plan, request, coerced, context, settings)
+    since = cache.sequence
     hit = await cache.lookup(key)
     if hit is not None:
         if hit.stale:
 
             async def refresh() -> None:
+                began = cache.sequence
                 response = await executor.read(prepared, plan, request, coerced, context, settings)
                 if not response.has_errors:
-                    await cache.store(key, response.body, policy, tags(plan, coerced))
+                    await cache.store(key, response.body, policy, tags(plan, coerced), began)
 
             cache.refresh(key, refresh)
         return ExecutionResponse(hit.body, headers={CACHE_HEADER: "stale" if hit.stale else "hit"})
@@ -59,7 +61,7 @@ async def cached_read(
     if response.has_errors:
         cache.uncacheable += 1
     else:
-        await cache.store(key, response.body, policy, tags(plan, coerced))
+        await cache.store(key, response.body, policy, tags(plan, coerced), since)
     response.headers[CACHE_HEADER] = "miss"
     return response
 
