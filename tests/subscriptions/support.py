@@ -199,7 +199,11 @@ def serving(app: Any) -> Iterator[int]:
 
 @contextlib.asynccontextmanager
 async def ws_client(
-    port: int, *, subprotocols: list[str] | None = None, max_size: int | None = 1 << 24
+    port: int,
+    *,
+    subprotocols: list[str] | None = None,
+    max_size: int | None = 1 << 24,
+    compression: str | None = "deflate",
 ) -> AsyncIterator[ClientConnection]:
     """A WebSocket to the GraphQL path, speaking graphql-transport-ws unless told otherwise."""
     protocols = ["graphql-transport-ws"] if subprotocols is None else subprotocols
@@ -207,6 +211,7 @@ async def ws_client(
         f"ws://127.0.0.1:{port}/graphql",
         subprotocols=protocols,  # type: ignore[arg-type]
         max_size=max_size,
+        compression=compression,
         open_timeout=5,
         close_timeout=2,
     ) as websocket:

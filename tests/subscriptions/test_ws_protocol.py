@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import base64
+import os
 from typing import Any
 
 import orjson
@@ -206,3 +208,29 @@ async def test_many_idle_connections_are_held_and_released(port: int, notes_app:
         for context, _ in sockets:
             await context.__aexit__(None, None, None)
     await eventually(lambda: handler.connections == 0, within=10)
+
+
+async def test_a_subscriber_that_stops_reading_is_closed_with_1013(
+    notes_dsn: str, writer: Any
+) -> None:
+    """Its socket's buffers fill, then its queue (2 batches here): the server gives up on it."""
+    from tests.subscriptions.support import build_app, serving, write_note
+
+    app = build_app(notes_dsn, subscription_queue_size=2)
+    with serving(app) as served:
+        events = app.state.fraiseql_schema.events
+        async with ws_client(served, max_size=None, compression=None) as websocket:
+            await initialised(websocket, {"tenantId": TENANT_A})
+            await subscribe(websocket, "1", "subscription { noteChanged { title } }")
+            await eventually(lambda: events.subscriptions == 1)
+            websocket.transport.pause_reading()  # the client no longer takes anything
+            big = base64.b64encode(os.urandom(150_000)).decode()  # not compressible
+            for _ in range(200):
+                await write_note(writer, TENANT_A, title=big)
+                if events.overflows:
+                    break
+            await eventually(lambda: events.overflows == 1, within=10)
+            websocket.transport.resume_reading()
+            code, reason = await close_code(websocket, within=10)
+        assert code == 1013 and "slow" in reason.lower()
+        await eventually(lambda: events.subscriptions == 0)

@@ -6,10 +6,11 @@ collects the ids of the events that concern it, reads them with one statement, a
 response bodies to each member's :class:`EventStream`. Ids that arrive while a read runs are
 merged into the next one; a read returns the rows as they are now, so merging loses nothing.
 
-Slow consumers: each stream holds at most ``max_queued`` undelivered responses. One that
-would hold more is closed (:class:`SlowConsumerError` from its iterator) instead of growing
-without bound or silently skipping events; the transports close its connection (WebSocket
-code 1013, "try again later") and :attr:`EventHub.overflows` counts it.
+Slow consumers: each stream holds at most ``max_queued`` undelivered batches (the rows of
+one read each). One that would hold more is closed (:class:`SlowConsumerError` from its
+iterator) instead of growing without bound or silently skipping events; the transports
+close its connection (WebSocket code 1013, "try again later") and
+:attr:`EventHub.overflows` counts it.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from __future__ import annotations
 import asyncio
 import collections
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -42,29 +43,41 @@ class SlowConsumerError(Exception):
 class EventStream:
     """The responses of one subscription, as an async iterator of JSON bodies.
 
-    ``aclose()`` ends the subscription (idempotent); the hub stops delivering to it at once.
+    Responses arrive in batches, the rows of one read; at most ``max_queued`` batches wait
+    undelivered (one read of many rows is one batch, so a burst does not count as falling
+    behind). ``aclose()`` ends the subscription (idempotent); the hub stops delivering to it
+    at once.
     """
 
-    __slots__ = ("_closed", "_on_close", "_overflowed", "_queue", "_waiter", "max_queued")
+    __slots__ = (
+        "_closed",
+        "_on_close",
+        "_overflowed",
+        "_position",
+        "_queue",
+        "_waiter",
+        "max_queued",
+    )
 
     def __init__(self, max_queued: int, on_close: Callable[[EventStream], None]) -> None:
         self.max_queued = max_queued
-        self._queue: collections.deque[bytes] = collections.deque()
+        self._queue: collections.deque[Sequence[bytes]] = collections.deque()
+        self._position = 0  # the next body of the first batch
         self._waiter: asyncio.Future[None] | None = None
         self._on_close = on_close
         self._closed = False
         self._overflowed = False
 
-    def push(self, body: bytes) -> bool:
-        """Queue a response; ``False`` (and the stream closed) when it would be too many."""
-        if self._closed:
+    def push(self, bodies: Sequence[bytes]) -> bool:
+        """Queue a batch of responses; ``False`` (and the stream closed) when too many wait."""
+        if self._closed or not bodies:
             return True
         if len(self._queue) >= self.max_queued:
             self._overflowed = True
             self._queue.clear()
             self._close()
             return False
-        self._queue.append(body)
+        self._queue.append(bodies)
         self._wake()
         return True
 
@@ -87,7 +100,13 @@ class EventStream:
                 await self._waiter
             finally:
                 self._waiter = None
-        return self._queue.popleft()
+        batch = self._queue[0]
+        body = batch[self._position]
+        self._position += 1
+        if self._position == len(batch):
+            self._queue.popleft()
+            self._position = 0
+        return body
 
     async def aclose(self) -> None:
         """End the subscription."""
@@ -209,9 +228,7 @@ class EventHub:
 
     def _deliver(self, group: _Group, bodies: list[bytes]) -> None:
         for stream in list(group.streams):
-            for body in bodies:
-                if not stream.push(body):
-                    break
+            stream.push(bodies)
 
     async def _work(self, group: _Group) -> None:
         while True:
