@@ -42,7 +42,10 @@ class PoolSettings:
     """How the pool connects: DSN, size, timeouts (seconds).
 
     ``retry_min_delay`` and ``retry_max_delay`` bound the delay between two attempts to open
-    the pool in the background (it doubles from one to the next).
+    the pool in the background (it doubles from one to the next). ``max_waiting`` bounds the
+    requests waiting for a connection: past it a request is answered 503 with ``Retry-After``
+    at once instead of queueing (admission control: under overload the excess gets a fast,
+    retryable refusal rather than seconds of latency); ``None`` takes four per connection.
     """
 
     dsn: str
@@ -54,13 +57,20 @@ class PoolSettings:
     connect_timeout: float = 5.0
     retry_min_delay: float = 0.5
     retry_max_delay: float = 10.0
+    max_waiting: int | None = None
+
+    @property
+    def waiting_limit(self) -> int:
+        """How many requests may wait for a connection (``max_waiting`` or four per one)."""
+        return self.max_waiting if self.max_waiting is not None else 4 * self.max_size
 
     @classmethod
     def from_env(cls, dsn: str | None = None, **overrides: Any) -> PoolSettings:
         """Settings from ``dsn`` or ``FRAISEQL_DATABASE_URL``, sizes and timeouts from the env.
 
         ``FRAISEQL_POOL_MIN_SIZE``, ``FRAISEQL_POOL_MAX_SIZE``, ``FRAISEQL_POOL_ACQUIRE_TIMEOUT``
-        (seconds) and ``FRAISEQL_STATEMENT_TIMEOUT_MS`` replace the defaults; ``overrides`` win
+        (seconds), ``FRAISEQL_POOL_MAX_WAITING`` and ``FRAISEQL_STATEMENT_TIMEOUT_MS`` replace the
+        defaults; ``overrides`` win
         over both. A value that is not a positive number (zero allowed for the minimum size), or a
         minimum above the maximum, is a ``ValueError`` naming the variable.
         """
@@ -93,6 +103,7 @@ POOL_ENV: dict[str, tuple[str, type[int] | type[float]]] = {
     "FRAISEQL_POOL_MAX_SIZE": ("max_size", int),
     "FRAISEQL_POOL_ACQUIRE_TIMEOUT": ("acquire_timeout", float),
     "FRAISEQL_STATEMENT_TIMEOUT_MS": ("statement_timeout_ms", int),
+    "FRAISEQL_POOL_MAX_WAITING": ("max_waiting", int),
 }
 """Environment variables read by :meth:`PoolSettings.from_env`: the setting and its type."""
 
@@ -124,6 +135,10 @@ class Database:
         self.observe_statements = observe_statements
         self.statement_observers: list[StatementObserver] = []
         self.query_observers: list[QueryObserver] = []
+        self.waiting = 0
+        """Requests waiting for a connection now (see ``PoolSettings.max_waiting``)."""
+        self.refused = 0
+        """Requests refused because too many were waiting."""
 
     def _report(self, record: Any) -> None:
         for observer in self.statement_observers:

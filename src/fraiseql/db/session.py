@@ -114,8 +114,17 @@ class RequestSession:
         if self._connection is None:
             if self._database is None:
                 raise RuntimeError("this schema has no database configured")
-            settings = self._database.settings
-            pool = self._database.pool
+            database = self._database
+            settings = database.settings
+            pool = database.pool
+            if database.waiting >= settings.waiting_limit:
+                database.refused += 1
+                raise ServiceUnavailable(
+                    "The server is busy: too many requests are waiting for the database. "
+                    "Try again.",
+                    retry_after=1,
+                )
+            database.waiting += 1
             try:
                 # asyncio.timeout, not acquire(timeout=...): asyncpg's own timeout runs the
                 # acquisition in a new task (wait_for), a cost paid on every request.
@@ -131,6 +140,8 @@ class RequestSession:
                 raise ServiceUnavailable(
                     "The database is unavailable. Try again shortly.", retry_after=2
                 ) from None
+            finally:
+                database.waiting -= 1
             if not self._transactional:
                 self._connection = connection
                 return connection

@@ -204,6 +204,11 @@ class RuntimeCollector(Collector):
         yield GaugeMetricFamily(
             "fraiseql_pool_waiting", "Requests waiting for a connection.", value=waiting
         )
+        yield CounterMetricFamily(
+            "fraiseql_pool_refused",
+            "Requests answered 503 at once because too many were waiting for a connection.",
+            value=self.database.refused if self.database is not None else 0,
+        )
 
 
 class CountersCollector(Collector):
