@@ -9,8 +9,32 @@ replica, and a successful mutation evicts its entity's entries in its own replic
 answers. Backends: :class:`MemoryCache` (default), :class:`RedisCache`, :class:`PostgresCache`.
 """
 
+from typing import Any
+
 from fraiseql.cache.backend import CacheBackend
+from fraiseql.cache.errors import CacheUnavailableError
 from fraiseql.cache.memory import MemoryCache
 from fraiseql.cache.policy import CachePolicy
 
-__all__ = ["CacheBackend", "CachePolicy", "MemoryCache"]
+__all__ = [
+    "CacheBackend",
+    "CachePolicy",
+    "CacheUnavailableError",
+    "MemoryCache",
+    "PostgresCache",
+    "RedisCache",
+]
+
+
+def __getattr__(name: str) -> Any:
+    # Imported on first use: RedisCache needs redis-py (the ``cache`` extra), which
+    # ``import fraiseql`` must not.
+    if name == "RedisCache":
+        from fraiseql.cache.redis import RedisCache
+
+        return RedisCache
+    if name == "PostgresCache":
+        from fraiseql.cache.postgres import PostgresCache
+
+        return PostgresCache
+    raise AttributeError(name)

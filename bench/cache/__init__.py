@@ -1,0 +1,1 @@
+"""The response-cache benchmark (``python -m bench.cache``): see :mod:`bench.cache.run`."""
