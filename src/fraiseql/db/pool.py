@@ -45,7 +45,8 @@ class PoolSettings:
     the pool in the background (it doubles from one to the next). ``max_waiting`` bounds the
     requests waiting for a connection: past it a request is answered 503 with ``Retry-After``
     at once instead of queueing (admission control: under overload the excess gets a fast,
-    retryable refusal rather than seconds of latency); ``None`` takes four per connection.
+    retryable refusal rather than seconds of latency); ``None`` takes sixteen per connection,
+    which only refuses a deep overload: lower it to bound queueing more tightly.
     """
 
     dsn: str
@@ -61,8 +62,8 @@ class PoolSettings:
 
     @property
     def waiting_limit(self) -> int:
-        """How many requests may wait for a connection (``max_waiting`` or four per one)."""
-        return self.max_waiting if self.max_waiting is not None else 4 * self.max_size
+        """How many requests may wait for a connection (``max_waiting`` or sixteen per one)."""
+        return self.max_waiting if self.max_waiting is not None else 16 * self.max_size
 
     @classmethod
     def from_env(cls, dsn: str | None = None, **overrides: Any) -> PoolSettings:
