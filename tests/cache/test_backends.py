@@ -336,7 +336,8 @@ async def test_redis_tag_sets_outlive_their_entries_and_then_expire(redis_url: s
         assert await raw.pttl(tag_set) > 29_000
         await cache.set("c", b"v", 0.5, ["t"])  # a shorter entry never shortens the set
         assert await raw.pttl(tag_set) > 29_000
-        assert await raw.pttl(prefix + "b") <= await raw.pttl(tag_set)
+        # (read one after the other: the later read may be a millisecond or two shorter)
+        assert await raw.pttl(prefix + "b") <= await raw.pttl(tag_set) + 50
 
         await cache.set("gone", b"v", 0.2, ["brief"])
 
