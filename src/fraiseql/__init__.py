@@ -11,7 +11,9 @@ from fraiseql.execution.errors import FraiseQLError
 from fraiseql.execution.info import Info
 from fraiseql.native import native_info
 from fraiseql.schema.schema import Schema
+from fraiseql.security.auth import AuthError, AuthInfo, auth_info
 from fraiseql.security.claims import SessionSettings
+from fraiseql.security.jwt_auth import JWTAuth
 from fraiseql.security.limits import QueryLimits
 from fraiseql.security.persisted import PersistedQueries
 from fraiseql.subscriptions.connection import connection_params
@@ -30,11 +32,14 @@ from fraiseql.types.generics import Connection, Edge, OrderBy, PageInfo, Where
 from fraiseql.types.scalars import ScalarError, scalar
 
 __all__ = [
+    "AuthError",
+    "AuthInfo",
     "CachePolicy",
     "Connection",
     "Edge",
     "FraiseQLError",
     "Info",
+    "JWTAuth",
     "OrderBy",
     "PageInfo",
     "PersistedQueries",
@@ -44,6 +49,7 @@ __all__ = [
     "Schema",
     "SessionSettings",
     "Where",
+    "auth_info",
     "connection_params",
     "create_app",
     "enum",

@@ -18,6 +18,7 @@ from fraiseql.asgi.ws import DEFAULT_INIT_TIMEOUT, DEFAULT_MAX_SUBSCRIPTIONS
 from fraiseql.observability.config import InstalledObservability, Observability
 from fraiseql.observability.health import DEFAULT_HEALTH_PATHS, health_routes
 from fraiseql.schema.schema import Schema
+from fraiseql.security.auth import Authenticator, bind_auth
 
 
 def lifespan_hooks(
@@ -56,6 +57,7 @@ def create_app(
     routes: Sequence[BaseRoute] = (),
     websocket_init_timeout: float = DEFAULT_INIT_TIMEOUT,
     max_subscriptions_per_connection: int = DEFAULT_MAX_SUBSCRIPTIONS,
+    auth: Authenticator | None = None,
     **schema_options: Any,
 ) -> Starlette:
     """Build the ASGI app of a schema: GraphQL at ``path``, the pool opened at startup.
@@ -73,6 +75,9 @@ def create_app(
     preflight (a GET) must carry one of ``csrf_required_headers``: ``"auto"`` (the default)
     when it has cookies, ``"always"``, or ``"off"`` (see ``fraiseql.asgi.csrf``);
     ``csrf_require_header_on_get=True`` is the older spelling of ``"always"``.
+    ``auth`` (such as :class:`fraiseql.JWTAuth`) authenticates every request, SSE stream and
+    WebSocket; the caller is ``context["auth"]`` and the schema's session settings take the
+    claims and the role from it (see ``fraiseql.security.auth.session_with_auth``).
     """
     if schema is not None and (
         types or queries or mutations or subscriptions or database_url or debug or schema_options
@@ -99,6 +104,8 @@ def create_app(
             debug=debug,
             **schema_options,
         )
+    if auth is not None:
+        bind_auth(schema)
     observed = observability.install(schema) if observability else InstalledObservability()
     health = health_routes(schema.database, health_paths) if health_paths else []
     on_startup, on_shutdown = lifespan_hooks(schema, observed)
@@ -121,6 +128,7 @@ def create_app(
         routes=[*routes, *health, *observed.routes],
         websocket_init_timeout=websocket_init_timeout,
         max_subscriptions_per_connection=max_subscriptions_per_connection,
+        auth=auth,
     )
     app.state.fraiseql_schema = schema
     app.state.fraiseql_observability = observed

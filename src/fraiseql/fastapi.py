@@ -29,6 +29,7 @@ from fraiseql.execution.protocol import OperationExecutor
 from fraiseql.observability.config import InstalledObservability
 from fraiseql.observability.health import health_routes
 from fraiseql.schema.schema import Schema
+from fraiseql.security.auth import Authenticator, bind_auth
 
 if TYPE_CHECKING:
     from fastapi import APIRouter
@@ -52,6 +53,7 @@ def graphql_router(
     health_paths: tuple[str, str] | None = None,
     websocket_init_timeout: float = DEFAULT_INIT_TIMEOUT,
     max_subscriptions_per_connection: int = DEFAULT_MAX_SUBSCRIPTIONS,
+    auth: Authenticator | None = None,
 ) -> APIRouter:
     """Build an ``APIRouter`` serving GraphQL over HTTP at ``path``; include it in your app.
 
@@ -64,8 +66,10 @@ def graphql_router(
     rule as in :class:`~fraiseql.asgi.http.GraphQLHTTPHandler` (``"auto"`` by default; the two
     older ``csrf_*`` options are still accepted). A :class:`~fraiseql.Schema` with
     subscriptions is served over WebSocket (``graphql-transport-ws``) at ``path`` too, and over
-    SSE by the HTTP route. Raises ``ImportError`` with installation
-    advice when FastAPI is not installed.
+    SSE by the HTTP route. ``auth`` (such as :class:`fraiseql.JWTAuth`) authenticates every
+    request and WebSocket, and the executor's session settings take the claims and the role
+    from the caller, as with :func:`fraiseql.create_app`. Raises ``ImportError`` with
+    installation advice when FastAPI is not installed.
     """
     try:
         from fastapi import APIRouter
@@ -73,6 +77,8 @@ def graphql_router(
         raise ImportError(
             "fraiseql.fastapi needs FastAPI: install it with `pip install 'fraiseql[fastapi]'`."
         ) from exc
+    if auth is not None:
+        bind_auth(executor)
     handler = GraphQLHTTPHandler(
         executor,
         graphiql=graphiql,
@@ -85,6 +91,7 @@ def graphql_router(
         csrf_require_header_on_get=csrf_require_header_on_get,
         csrf_get_header_names=csrf_get_header_names,
         instrumentation=observability.instrumentation if observability else None,
+        auth=auth,
     )
     router = APIRouter()
     # A plain Starlette route to an ASGI app, with no method list: every method reaches the
@@ -98,6 +105,7 @@ def graphql_router(
         max_subscriptions=max_subscriptions_per_connection,
         max_message_size=max_body_size,
         instrumentation=observability.instrumentation if observability else None,
+        auth=auth,
     )
     if websocket is not None:
         router.routes.append(websocket)

@@ -22,6 +22,7 @@ from fraiseql.asgi.http import ContextGetter, GraphQLHTTPHandler
 from fraiseql.asgi.ws import DEFAULT_INIT_TIMEOUT, DEFAULT_MAX_SUBSCRIPTIONS, websocket_route
 from fraiseql.execution.protocol import OperationExecutor
 from fraiseql.observability.instrumentation import Instrumentation
+from fraiseql.security.auth import Authenticator
 
 LifespanHook = Callable[[], Awaitable[None] | None]
 """A startup or shutdown callable; coroutine functions are awaited."""
@@ -76,6 +77,7 @@ def build_asgi_app(
     routes: Sequence[BaseRoute] = (),
     websocket_init_timeout: float = DEFAULT_INIT_TIMEOUT,
     max_subscriptions_per_connection: int = DEFAULT_MAX_SUBSCRIPTIONS,
+    auth: Authenticator | None = None,
 ) -> Starlette:
     """Build a Starlette application serving GraphQL over HTTP at ``path``.
 
@@ -92,7 +94,8 @@ def build_asgi_app(
     ``csrf_prevention`` and ``csrf_required_headers`` configure the
     CSRF rule (see :class:`GraphQLHTTPHandler`; ``"auto"``: requests with cookies must prove
     they were preflighted); ``csrf_require_header_on_get`` and ``csrf_get_header_names`` are
-    their older spellings.
+    their older spellings. ``auth`` authenticates every request and WebSocket before the
+    context getter runs (see :class:`GraphQLHTTPHandler` and :mod:`fraiseql.asgi.ws`).
     """
     handler = GraphQLHTTPHandler(
         executor,
@@ -106,6 +109,7 @@ def build_asgi_app(
         csrf_require_header_on_get=csrf_require_header_on_get,
         csrf_get_header_names=csrf_get_header_names,
         instrumentation=instrumentation,
+        auth=auth,
     )
     # methods=None: every method reaches the handler, which answers 405 in GraphQL form itself.
     all_routes: list[BaseRoute] = [Route(path, handler, name="graphql", include_in_schema=False)]
@@ -117,6 +121,7 @@ def build_asgi_app(
         max_subscriptions=max_subscriptions_per_connection,
         max_message_size=max_body_size,
         instrumentation=instrumentation,
+        auth=auth,
     )
     if websocket is not None:
         all_routes.append(websocket)

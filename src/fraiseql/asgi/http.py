@@ -53,6 +53,7 @@ from fraiseql.execution.outcome import (
 from fraiseql.execution.protocol import OperationExecutor
 from fraiseql.observability import hooks
 from fraiseql.observability.instrumentation import Instrumentation
+from fraiseql.security.auth import AUTH_SCOPE_KEY, Authenticator, AuthError, AuthInfo
 
 logger = logging.getLogger("fraiseql.asgi")
 
@@ -84,6 +85,13 @@ class GraphQLHTTPHandler:
     ``max_batch_size`` turns batching on: a POST body may then be a JSON array of up to that
     many requests, answered by an array of results (see :mod:`fraiseql.asgi.batch`). ``None``
     (the default) refuses arrays with 400.
+
+    ``auth`` (such as :class:`fraiseql.JWTAuth`) authenticates every request before anything
+    else runs (the GraphiQL page excepted): a refusal is answered with its status (401, or 403
+    for a role that is not allowed), a ``WWW-Authenticate`` header and a GraphQL error with
+    code ``UNAUTHENTICATED`` (or ``FORBIDDEN``). The caller is in the context as
+    ``context["auth"]``, and the context getter can read it with
+    :func:`fraiseql.security.auth.auth_info`.
     """
 
     def __init__(
@@ -100,6 +108,7 @@ class GraphQLHTTPHandler:
         csrf_get_header_names: Iterable[str] | None = None,
         max_batch_size: int | None = None,
         instrumentation: Instrumentation | None = None,
+        auth: Authenticator | None = None,
     ) -> None:
         if max_body_size < 0:
             raise ValueError("max_body_size must not be negative")
@@ -120,6 +129,7 @@ class GraphQLHTTPHandler:
             csrf_get_header_names,
         )
         self.instrumentation = instrumentation
+        self.auth = auth
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Answer one HTTP request."""
@@ -163,6 +173,8 @@ class GraphQLHTTPHandler:
                     page = HTMLResponse(graphiql_page(self.graphiql, request.scope["path"]))
                     page.headers.add_vary_header("Accept")
                     return page
+            if self.auth is not None:
+                await self._authenticate(request)
             if media.accepts_event_stream(accept) and callable(
                 getattr(self.executor, "subscribe", None)
             ):
@@ -220,8 +232,12 @@ class GraphQLHTTPHandler:
             graphql_request = posted
         context = {**await self._user_context(request), "request": request}
         executor = cast(SubscriptionExecutor, self.executor)
+        caller = context.get("auth") if self.auth is not None else None
+        valid_until = caller.valid_until if isinstance(caller, AuthInfo) else None
         return event_stream_response(
-            event_stream(executor, graphql_request, context, method=request.method)
+            event_stream(
+                executor, graphql_request, context, method=request.method, valid_until=valid_until
+            )
         )
 
     async def _read_post(
@@ -274,11 +290,27 @@ class GraphQLHTTPHandler:
         body = await cancel_on_disconnect(run_batch(graphql_requests, run_one), receive)
         return _response(body, 200, media_type)
 
+    async def _authenticate(self, request: Request) -> None:
+        """Keep the caller in the scope, or refuse the request (401/403)."""
+        assert self.auth is not None
+        try:
+            request.scope[AUTH_SCOPE_KEY] = await self.auth.authenticate(request)
+        except AuthError as error:
+            raise TransportError(
+                error.status,
+                error.description,
+                code=error.code,
+                headers={"WWW-Authenticate": error.www_authenticate()},
+            ) from None
+
     async def _user_context(self, request: Request) -> Mapping[str, Any]:
-        if self.context_getter is None:
-            return {}
-        value = self.context_getter(request)
-        return await value if inspect.isawaitable(value) else value
+        context: Mapping[str, Any] = {}
+        if self.context_getter is not None:
+            value = self.context_getter(request)
+            context = await value if inspect.isawaitable(value) else value
+        if self.auth is not None:
+            return {**context, "auth": request.scope[AUTH_SCOPE_KEY]}
+        return context
 
 
 def _check_operation_type(prepared: PreparedOperation, method: str) -> None:

@@ -7,6 +7,8 @@ events (each a GraphQL response) ended by a ``complete`` event. Errors found bef
 read the body of a 4xx. The client ends a subscription by closing the connection, which
 cancels it. A comment line is sent every ``keepalive`` seconds of silence so that proxies keep
 the connection open. A transport only: operations run through the executor as over HTTP.
+A subscription of an authenticated caller ends at ``valid_until`` (the token's expiry) with
+an ``UNAUTHENTICATED`` error.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 import uuid
 from collections.abc import AsyncIterator
 from typing import Any
@@ -43,17 +46,32 @@ def _errors(errors: list[dict[str, Any]]) -> bytes:
     return _next(b'{"errors":' + orjson.dumps(errors) + b"}")
 
 
+class _Expired(Exception):  # noqa: N818 - a control-flow signal
+    """The caller's token expired during the subscription."""
+
+
 async def _with_keepalive(
-    stream: AsyncIterator[bytes], keepalive: float
+    stream: AsyncIterator[bytes], keepalive: float, valid_until: float | None = None
 ) -> AsyncIterator[bytes | None]:
-    """The stream's items, and ``None`` after each ``keepalive`` seconds without one."""
+    """The stream's items, and ``None`` after each ``keepalive`` seconds without one.
+
+    Raises ``_Expired`` once the Unix time ``valid_until`` has passed.
+    """
     pending: asyncio.Task[bytes] | None = None
     try:
         while True:
             if pending is None:
                 pending = asyncio.ensure_future(stream.__anext__())
-            done, _ = await asyncio.wait({pending}, timeout=keepalive)
+            timeout = keepalive
+            if valid_until is not None:
+                left = valid_until - time.time()
+                if left <= 0:
+                    raise _Expired
+                timeout = min(timeout, left)
+            done, _ = await asyncio.wait({pending}, timeout=timeout)
             if not done:
+                if valid_until is not None and time.time() >= valid_until:
+                    raise _Expired
                 yield None
                 continue
             task, pending = pending, None
@@ -75,8 +93,12 @@ async def event_stream(
     *,
     method: str,
     keepalive: float = KEEPALIVE_SECONDS,
+    valid_until: float | None = None,
 ) -> AsyncIterator[bytes]:
-    """The SSE body of one operation: ``next`` events then ``complete``."""
+    """The SSE body of one operation: ``next`` events then ``complete``.
+
+    A subscription ends at the Unix time ``valid_until`` (the caller's token expiry), if any.
+    """
     stream: AsyncIterator[bytes] | None = None
     try:
         prepared = executor.prepare(request)
@@ -85,7 +107,7 @@ async def event_stream(
             yield _errors([{"message": message, "extensions": {"code": "METHOD_NOT_ALLOWED"}}])
         elif prepared.operation_type == "subscription":
             stream = executor.subscribe(prepared, request, context)
-            async for body in _with_keepalive(stream, keepalive):
+            async for body in _with_keepalive(stream, keepalive, valid_until):
                 yield _KEEPALIVE if body is None else _next(body)
         else:
             result = await executor.execute(prepared, request, context)
@@ -94,6 +116,9 @@ async def event_stream(
         yield _errors(error.errors)
     except ServiceUnavailable as error:
         yield _errors([{"message": error.message, "extensions": {"code": "SERVICE_UNAVAILABLE"}}])
+    except _Expired:
+        message = "the token has expired"
+        yield _errors([{"message": message, "extensions": {"code": "UNAUTHENTICATED"}}])
     except SlowConsumerError:
         message = "The subscriber fell too far behind; subscribe again."
         yield _errors([{"message": message, "extensions": {"code": "SLOW_CONSUMER"}}])

@@ -15,6 +15,10 @@ go through the same ``prepare``/``execute``/``subscribe`` as HTTP requests.
   frame that is not a JSON object closes with 4400; a message over ``max_message_size`` bytes
   closes with 1009; more than ``max_subscriptions`` operations at once get ``error``.
 - A subscriber too slow to take its events (its queue overflowed) is closed with 1013.
+- With an authenticator, ``connection_init`` is authenticated first (the payload's
+  ``authorization``, else the upgrade request's header): a refusal closes with 4403, keys
+  that cannot be fetched with 1013. An operation sent after the token expired gets ``error``
+  (``UNAUTHENTICATED``), and a running subscription ends so at the token's expiry.
 Closing the socket cancels every operation of the connection and releases its subscriptions.
 """
 
@@ -24,6 +28,7 @@ import asyncio
 import contextlib
 import inspect
 import logging
+import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from typing import Any, Protocol, cast
@@ -44,6 +49,7 @@ from fraiseql.execution.outcome import (
 )
 from fraiseql.observability import hooks
 from fraiseql.observability.instrumentation import Instrumentation
+from fraiseql.security.auth import AUTH_SCOPE_KEY, Authenticator, AuthError, AuthInfo, expired_token
 from fraiseql.subscriptions.connection import CONNECTION_PARAMS_KEY
 from fraiseql.subscriptions.hub import SlowConsumerError
 
@@ -144,6 +150,7 @@ class GraphQLWebSocketHandler:
         max_subscriptions: int = DEFAULT_MAX_SUBSCRIPTIONS,
         max_message_size: int = DEFAULT_MAX_MESSAGE_SIZE,
         instrumentation: Instrumentation | None = None,
+        auth: Authenticator | None = None,
     ) -> None:
         if not init_timeout > 0 or max_subscriptions < 1 or max_message_size < 1:
             raise ValueError(
@@ -155,6 +162,7 @@ class GraphQLWebSocketHandler:
         self.max_subscriptions = max_subscriptions
         self.max_message_size = max_message_size
         self.instrumentation = instrumentation
+        self.auth = auth
         self.connections = 0
         """Open connections (for metrics and tests)."""
 
@@ -267,6 +275,14 @@ class _Connection:
         if payload is not None and not isinstance(payload, dict):
             raise CloseConnection(4400, "Invalid message: the init payload must be an object")
         self.websocket.scope[CONNECTION_PARAMS_KEY] = payload or {}
+        if self.handler.auth is not None:
+            try:
+                caller = await self.handler.auth.authenticate(self.websocket)
+            except AuthError:
+                raise CloseConnection(4403, "Forbidden") from None
+            except ServiceUnavailable:
+                raise CloseConnection(1013, "Try again later") from None
+            self.websocket.scope[AUTH_SCOPE_KEY] = caller
         try:
             await self._context()
         except HTTPException:
@@ -278,11 +294,18 @@ class _Connection:
         await self._send('{"type":"connection_ack"}')
 
     async def _context(self) -> dict[str, Any]:
+        caller: AuthInfo | None = None
+        if self.handler.auth is not None:
+            caller = self.websocket.scope[AUTH_SCOPE_KEY]
+            if caller.expired():
+                raise expired_token()
         getter = self.handler.context_getter
         context: Mapping[str, Any] = {}
         if getter is not None:
             value = getter(self.websocket)
             context = await value if inspect.isawaitable(value) else value
+        if caller is not None:
+            return {**context, "auth": caller, "request": self.websocket}
         return {**context, "request": self.websocket}
 
     async def _subscribe(self, message: dict[str, Any]) -> None:
@@ -327,9 +350,7 @@ class _Connection:
                 if instrumentation is not None and record is not None:
                     started, record = record, None
                     await instrumentation.end(started, status)
-                head = _frame_head(operation_id)
-                async for body in stream:
-                    await self._send(head + _text(body) + "}")
+                await self._forward(stream, _frame_head(operation_id), context.get("auth"))
             else:
                 result = await executor.execute(prepared, request, context)
                 await self._send(_frame(operation_id, "next", result.body))
@@ -340,6 +361,12 @@ class _Connection:
             hooks.request_errors(error.errors)
             self.operations.pop(operation_id, None)
             await self._send(_frame(operation_id, "error", orjson.dumps(error.errors)))
+        except AuthError as error:
+            status = error.status
+            hooks.request_refused(error.code, error.description)
+            self.operations.pop(operation_id, None)
+            errors = [{"message": error.description, "extensions": {"code": error.code}}]
+            await self._send(_frame(operation_id, "error", orjson.dumps(errors)))
         except ServiceUnavailable as error:
             status = 503
             hooks.request_refused("SERVICE_UNAVAILABLE", error.message)
@@ -375,6 +402,24 @@ class _Connection:
                     await aclose()
             if instrumentation is not None and record is not None:
                 await instrumentation.end(record, status)
+
+    async def _forward(self, stream: AsyncIterator[bytes], head: str, caller: Any) -> None:
+        """Send the events of a subscription, until the caller's token expires if it does."""
+        valid_until = caller.valid_until if isinstance(caller, AuthInfo) else None
+        if valid_until is None:
+            async for body in stream:
+                await self._send(head + _text(body) + "}")
+            return
+        loop = asyncio.get_running_loop()
+        deadline = asyncio.timeout_at(loop.time() + (valid_until - time.time()))
+        try:
+            async with deadline:
+                async for body in stream:
+                    await self._send(head + _text(body) + "}")
+        except TimeoutError:
+            if deadline.expired():
+                raise expired_token() from None
+            raise
 
     def _headers(self) -> dict[str, str]:
         return {
@@ -432,6 +477,7 @@ def websocket_route(
     max_subscriptions: int = DEFAULT_MAX_SUBSCRIPTIONS,
     max_message_size: int = DEFAULT_MAX_MESSAGE_SIZE,
     instrumentation: Instrumentation | None = None,
+    auth: Authenticator | None = None,
 ) -> WebSocketRoute | None:
     """The WebSocket route at ``path`` for an executor that can subscribe, else ``None``.
 
@@ -447,5 +493,6 @@ def websocket_route(
         max_subscriptions=max_subscriptions,
         max_message_size=max_message_size,
         instrumentation=instrumentation,
+        auth=auth,
     )
     return WebSocketRoute(path, handler, name="graphql-ws")

@@ -16,11 +16,19 @@ from typing import Any
 ClaimsGetter = Callable[[dict[str, Any]], Mapping[str, Any]]
 """Builds the claims of a request from its context: ``{"app.tenant_id": ..., ...}``."""
 
+RoleGetter = Callable[[dict[str, Any]], str | None]
+"""Picks the database role of a request from its context (``None``: the static ``role``)."""
+
 _SETTING = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\.[A-Za-z_][A-Za-z0-9_.]*")
 
 
 class ClaimsError(ValueError):
     """A claims getter returned something that cannot be a database setting."""
+
+
+def is_setting_name(name: object) -> bool:
+    """Whether ``name`` can be a custom setting (``app.tenant_id``: a dot, identifier parts)."""
+    return isinstance(name, str) and _SETTING.fullmatch(name) is not None
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,23 +38,30 @@ class SessionSettings:
     ``claims`` maps the request context to custom settings (names need a dot, such as
     ``app.tenant_id``; ``None`` values become empty strings). ``role`` is the database role the
     request runs as (``SET LOCAL ROLE``); it should own nothing, not be a superuser and not have
-    BYPASSRLS. ``statement_timeout_ms`` bounds every statement of the request.
+    BYPASSRLS. ``statement_timeout_ms`` bounds every statement of the request. ``role_from``
+    picks the role per request from the context (such as the role of a verified token, see
+    :class:`fraiseql.JWTAuth`); when it returns ``None`` the static ``role`` applies. Either
+    way the role is set in the same one ``set_config`` statement as the claims.
     """
 
     claims: ClaimsGetter | None = None
     role: str | None = None
     statement_timeout_ms: int | None = None
+    role_from: RoleGetter | None = None
 
     def settings_for(self, context: dict[str, Any]) -> list[tuple[str, str]]:
         """The ``(name, value)`` pairs to set for a request with ``context``."""
         pairs: list[tuple[str, str]] = []
-        if self.role is not None:
-            pairs.append(("role", self.role))
+        role = self.role_from(context) if self.role_from is not None else None
+        if role is None:
+            role = self.role
+        if role is not None:
+            pairs.append(("role", role))
         if self.statement_timeout_ms is not None:
             pairs.append(("statement_timeout", str(int(self.statement_timeout_ms))))
         if self.claims is not None:
             for name, value in self.claims(context).items():
-                if not isinstance(name, str) or not _SETTING.fullmatch(name):
+                if not is_setting_name(name):
                     raise ClaimsError(
                         f"claim names must look like 'app.tenant_id' (with a dot), not {name!r}"
                     )
