@@ -6,6 +6,7 @@ import typer
 
 from fraiseql.cli.drift import drift_command
 from fraiseql.cli.errors import errors_app
+from fraiseql.cli.generate import generate_app
 from fraiseql.cli.schema_print import schema_command
 
 app = typer.Typer(
@@ -18,6 +19,7 @@ app = typer.Typer(
 app.command("schema")(schema_command)
 app.command("drift")(drift_command)
 app.add_typer(errors_app, name="errors")
+app.add_typer(generate_app, name="generate")
 
 
 @app.callback()
