@@ -8,6 +8,7 @@ from fraiseql.cli.drift import drift_command
 from fraiseql.cli.errors import errors_app
 from fraiseql.cli.generate import generate_app
 from fraiseql.cli.schema_print import schema_command
+from fraiseql.cli.serve import serve_command
 
 app = typer.Typer(
     name="fraiseql",
@@ -18,6 +19,7 @@ app = typer.Typer(
 )
 app.command("schema")(schema_command)
 app.command("drift")(drift_command)
+app.command("serve")(serve_command)
 app.add_typer(errors_app, name="errors")
 app.add_typer(generate_app, name="generate")
 

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import importlib
+import inspect
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -12,12 +14,19 @@ import typer
 from fraiseql.schema.schema import Schema
 
 
-def load_schema(reference: str) -> Schema:
-    """Import ``module:attribute`` and return the :class:`Schema` it names.
+@dataclass(frozen=True, slots=True)
+class Target:
+    """What a ``module:attribute`` reference names: the object, and whether it makes one."""
 
-    The attribute may be a ``Schema``, an app built by :func:`fraiseql.create_app`, or a
-    callable with no arguments returning either. The current
-    directory is importable, as it is for ``uvicorn module:app``.
+    value: Any
+    is_factory: bool
+
+
+def resolve(reference: str) -> Target:
+    """Import ``module:attribute``; a plain function (not an app) is a factory of one.
+
+    Raises ``typer.BadParameter`` with what went wrong (a bad reference, an import error, a
+    missing attribute).
     """
     module_name, _, attribute = reference.partition(":")
     if not module_name or not attribute:
@@ -34,6 +43,18 @@ def load_schema(reference: str) -> Schema:
             value = getattr(value, part)
         except AttributeError:
             raise typer.BadParameter(f"{module_name!r} has no attribute {attribute!r}") from None
+    is_factory = inspect.isfunction(value) and _as_schema(value) is None
+    return Target(value, is_factory)
+
+
+def load_schema(reference: str) -> Schema:
+    """Import ``module:attribute`` and return the :class:`Schema` it names.
+
+    The attribute may be a ``Schema``, an app built by :func:`fraiseql.create_app`, or a
+    callable with no arguments returning either. The current
+    directory is importable, as it is for ``uvicorn module:app``.
+    """
+    value = resolve(reference).value
     schema = _as_schema(value)
     if schema is None and callable(value):
         try:
