@@ -8,6 +8,7 @@ Row-level-security policies read them with ``current_setting('app.tenant_id', tr
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -74,9 +75,11 @@ class SessionSettings:
 
 def set_config_statement(pairs: list[tuple[str, str]]) -> tuple[str, list[str]]:
     """One ``SELECT set_config($1, $2, true), ...`` statement and its parameters."""
-    calls = []
-    params: list[str] = []
-    for name, value in pairs:
-        params += [name, value]
-        calls.append(f"set_config(${len(params) - 1}::text, ${len(params)}::text, true)")
-    return "SELECT " + ", ".join(calls), params
+    return _set_config_sql(len(pairs)), [part for pair in pairs for part in pair]
+
+
+@functools.lru_cache(maxsize=16)
+def _set_config_sql(count: int) -> str:
+    # The text depends only on how many settings there are: built once, not per request.
+    calls = [f"set_config(${2 * i + 1}::text, ${2 * i + 2}::text, true)" for i in range(count)]
+    return "SELECT " + ", ".join(calls)
