@@ -53,9 +53,9 @@ async def main(quick: bool) -> None:
             nonlocal counter
             counter += 1
             await connection.execute(
-                "INSERT INTO tb_post (identifier, fk_user, title, body, status, tags, "
-                "category_path) VALUES ($1, $2, 'Cost', 'One write.', 'draft', '{bench}', "
-                "'bench.cost')",
+                "INSERT INTO tb_post (identifier, fk_organisation, fk_user, title, body, "
+                "status, tags, category_path) SELECT $1, fk_organisation, pk_user, 'Cost', "
+                "'One write.', 'draft', '{bench}', 'bench.cost' FROM tb_user WHERE pk_user = $2",
                 f"{PREFIX}{counter}",
                 author_pk,
             )

@@ -37,8 +37,10 @@ COMMENTS_BY_POST = (
     "WHERE fk_post = ANY($1) ORDER BY fk_post, created_at, id"
 )
 CREATE_POST = (
-    "INSERT INTO tb_post (identifier, fk_user, title, body, status, tags, category_path) "
-    "SELECT $1, u.pk_user, $3, $4, $5, $6, $7::ltree FROM tb_user u WHERE u.id = $2 "
+    "INSERT INTO tb_post (identifier, fk_organisation, fk_user, title, body, status, tags, "
+    "category_path) "
+    "SELECT $1, u.fk_organisation, u.pk_user, $3, $4, $5, $6, $7::ltree FROM tb_user u "
+    "WHERE u.id = $2 "
     f"RETURNING {POST_COLUMNS.replace('p.', '')}"
 )
 

@@ -15,7 +15,11 @@ What the data looks like:
 - users: spread round-robin over the organisations; the first twenty are ``alice``, ``bob``...;
   user 1 is an admin, user 2 an author, then about 5% admins, 35% authors, 60% readers;
   a quarter have no bio; emails are ``<identifier>@<organisation identifier>.example``;
-- posts: written by admins and authors; about 70% published, 20% drafts, 10% archived;
+- posts: written by admins and authors, in their author's organisation (``fk_organisation``);
+  the identifier is the title's slug and the post's number (``fast-indexes-explained-42``),
+  except that the first post of every organisation is ``welcome``: identifiers are unique per
+  organisation only, and the seed makes them repeat across organisations on purpose;
+  about 70% published, 20% drafts, 10% archived;
   drafts have no ``published_at`` and no views, half the archived posts have no
   ``published_at``; 30% have no rating; 0 to 10 tags from ``TAGS`` (about 6% none);
 - comments: each published or archived post has exactly ``comments_per_post`` comments, written
@@ -330,7 +334,7 @@ JOIN tb_organisation o ON o.pk_organisation = (i - 1) % $3::integer + 1
 # $8 tags, $9 category paths
 _INSERT_POSTS = """
 WITH authors AS (
-    SELECT pk_user, (row_number() OVER (ORDER BY pk_user) - 1)::integer AS k
+    SELECT pk_user, fk_organisation, (row_number() OVER (ORDER BY pk_user) - 1)::integer AS k
     FROM tb_user
     WHERE role IN ('admin', 'author')
 ),
@@ -357,11 +361,16 @@ drafted AS (
     FROM generate_series(1, $2::integer) AS i
     CROSS JOIN LATERAL (SELECT pg_temp.seed_bits($1 || ':post:' || i) AS bits OFFSET 0) AS r
 )
-INSERT INTO tb_post (pk_post, identifier, fk_user, title, body, status, tags, rating, view_count,
-                     published_at, category_path, created_at)
+INSERT INTO tb_post (pk_post, identifier, fk_organisation, fk_user, title, body, status, tags,
+                     rating, view_count, published_at, category_path, created_at)
 OVERRIDING SYSTEM VALUE
 SELECT d.i,
-       concat_ws('-', NULLIF(pg_temp.seed_slug(d.title), ''), d.i),
+       CASE
+           WHEN row_number() OVER (PARTITION BY a.fk_organisation ORDER BY d.i) = 1
+           THEN 'welcome'  -- the same identifier in every organisation
+           ELSE concat_ws('-', NULLIF(pg_temp.seed_slug(d.title), ''), d.i)
+       END,
+       a.fk_organisation,
        a.pk_user,
        d.title,
        ($7::text[])[pg_temp.seed_pick(d.bits, 7, cardinality($7::text[])) + 1]
@@ -406,24 +415,25 @@ WITH members AS (
     FROM tb_user
 ),
 sizes AS (SELECT fk_organisation, count(*) AS n FROM tb_user GROUP BY fk_organisation)
-INSERT INTO tb_comment (pk_comment, identifier, fk_post, fk_user, body, created_at)
+INSERT INTO tb_comment (pk_comment, identifier, fk_organisation, fk_post, fk_user, body,
+                        created_at)
 OVERRIDING SYSTEM VALUE
 SELECT (p.pk_post - 1) * $2::integer + j,
        'comment-' || p.pk_post || '-' || j,
+       p.fk_organisation,
        p.pk_post,
        m.pk_user,
        ($3::text[])[pg_temp.seed_pick(r.bits, 1, cardinality($3::text[])) + 1],
        coalesce(p.published_at, p.created_at)
            + (1 + pg_temp.seed_pick(r.bits, 2, 48)) * interval '1 hour'
 FROM tb_post p
-JOIN tb_user a ON a.pk_user = p.fk_user
-JOIN sizes s ON s.fk_organisation = a.fk_organisation
+JOIN sizes s ON s.fk_organisation = p.fk_organisation
 CROSS JOIN generate_series(1, $2::integer) AS j
 CROSS JOIN LATERAL (
     SELECT pg_temp.seed_bits($1 || ':comment:' || p.pk_post || ':' || j) AS bits OFFSET 0
 ) AS r
 JOIN members m
-  ON m.fk_organisation = a.fk_organisation
+  ON m.fk_organisation = p.fk_organisation
  AND m.k = pg_temp.seed_pick(r.bits, 0, s.n)
 WHERE p.status <> 'draft'
 """

@@ -9,10 +9,11 @@
   it is created once and granted in each database the example is loaded into.
 - Tenant policies keyed on the organisation, from :func:`fraiseql.security.rls.tenant_policy_sql`:
   on ``tb_organisation`` (its own ``id``) and on the read models (their ``tenant_id``). The
-  write tables ``tb_user``, ``tb_post`` and ``tb_comment`` carry no organisation id; their
-  policies follow the foreign keys instead (a user is visible when its organisation is, a post
-  when its author is, a comment when its post is), since a policy's subquery is itself
-  filtered by the policies of the table it reads.
+  write tables ``tb_user``, ``tb_post`` and ``tb_comment`` carry the organisation's integer key
+  ``fk_organisation``, not its id; their policies follow that key instead (a row is visible
+  when its organisation is), since a policy's subquery is itself filtered by the policies of the
+  table it reads. Composite foreign keys keep a post's ``fk_organisation`` equal to its
+  author's and a comment's to its post's and its author's (foreign-key checks ignore RLS).
 - RLS is forced, so it would apply to the tables' owner too; the loader and the test suite
   connect as a superuser, to which RLS never applies (loading the example as a non-superuser
   owner needs the BYPASSRLS attribute).
@@ -64,8 +65,8 @@ _INVOKER_VIEWS = (
 # (table, foreign key, referenced table, referenced key): the row is visible when its parent is.
 _FOLLOWED = (
     ("tb_user", "fk_organisation", "tb_organisation", "pk_organisation"),
-    ("tb_post", "fk_user", "tb_user", "pk_user"),
-    ("tb_comment", "fk_post", "tb_post", "pk_post"),
+    ("tb_post", "fk_organisation", "tb_organisation", "pk_organisation"),
+    ("tb_comment", "fk_organisation", "tb_organisation", "pk_organisation"),
 )
 
 

@@ -291,6 +291,30 @@ async def test_seed_spreads_values(blog: asyncpg.Connection) -> None:
     ]
 
 
+async def test_seed_repeats_identifiers_across_organisations(blog: asyncpg.Connection) -> None:
+    """Identifiers are unique per organisation: the first post of each one is ``welcome``."""
+    welcome = await blog.fetch(
+        """SELECT p.fk_organisation, p.pk_post,
+                  min(q.pk_post) AS first_of_organisation
+           FROM tb_post p JOIN tb_post q ON q.fk_organisation = p.fk_organisation
+           WHERE p.identifier = 'welcome' GROUP BY p.fk_organisation, p.pk_post"""
+    )
+    assert len(welcome) == SMALL["organisations"]
+    assert all(row["pk_post"] == row["first_of_organisation"] for row in welcome)
+    # Every other identifier is unique, and the tenant key is the author's (the post's).
+    assert await blog.fetchval(
+        "SELECT count(*) = count(DISTINCT identifier) FROM tb_post WHERE identifier <> 'welcome'"
+    )
+    assert await blog.fetchval(
+        """SELECT bool_and(p.fk_organisation = u.fk_organisation)
+           FROM tb_post p JOIN tb_user u ON u.pk_user = p.fk_user"""
+    )
+    assert await blog.fetchval(
+        """SELECT bool_and(c.fk_organisation = p.fk_organisation)
+           FROM tb_comment c JOIN tb_post p ON p.pk_post = c.fk_post"""
+    )
+
+
 async def test_seed_contains_hostile_strings(blog: asyncpg.Connection) -> None:
     text = "\n".join(
         [r[0] for r in await blog.fetch("SELECT data::text FROM tv_post")]
@@ -311,12 +335,13 @@ SELECT array_agg(row(u.identifier, u.fk_organisation, u.name, u.email, u.role, u
                  ::text ORDER BY u.pk_user)
 FROM tb_user u
 UNION ALL
-SELECT array_agg(row(p.identifier, p.fk_user, p.title, p.body, p.status, p.tags, p.rating,
+SELECT array_agg(row(p.identifier, p.fk_organisation, p.fk_user, p.title, p.body, p.status, p.tags, p.rating,
                      p.view_count, p.published_at, p.category_path, p.created_at)::text
                  ORDER BY p.pk_post)
 FROM tb_post p
 UNION ALL
-SELECT array_agg(row(c.identifier, c.fk_post, c.fk_user, c.body, c.created_at)::text
+SELECT array_agg(row(c.identifier, c.fk_organisation, c.fk_post, c.fk_user, c.body,
+                     c.created_at)::text
                  ORDER BY c.pk_comment)
 FROM tb_comment c
 """
@@ -578,8 +603,10 @@ async def test_comments_with_the_same_time_are_ordered_by_id(blog: asyncpg.Conne
     moment = datetime(2030, 1, 2, 3, 4, 5, 600000, tzinfo=UTC)
     ids = sorted(uuid.uuid4() for _ in range(4))
     await blog.executemany(
-        """INSERT INTO tb_comment (id, identifier, fk_post, fk_user, body, created_at)
-           SELECT $1, $2, p.pk_post, p.fk_user, 'tie', $3 FROM tb_post p WHERE p.id = $4""",
+        """INSERT INTO tb_comment (id, identifier, fk_organisation, fk_post, fk_user, body,
+                                   created_at)
+           SELECT $1, $2, p.fk_organisation, p.pk_post, p.fk_user, 'tie', $3
+           FROM tb_post p WHERE p.id = $4""",
         [(id_, f"tie-{n}", moment, post_id) for n, id_ in enumerate(reversed(ids))],
     )
     await blog.fetchval("SELECT fn_sync_tv_post($1)", [post_id])

@@ -198,8 +198,12 @@ async def test_a_cursor_of_another_ordering_is_refused(blog_schema: Schema) -> N
 async def test_nested_lists_and_objects_come_from_the_one_document(
     blog_schema: Schema, blog_connection: asyncpg.Connection
 ) -> None:
+    # The shared database is read without a tenant, and identifiers are unique per organisation
+    # only (each has a "welcome" post): take one that names a single post.
     row = await blog_connection.fetchrow(
-        "SELECT identifier, data::text AS data FROM tv_post WHERE jsonb_array_length(data->'comments') > 1 LIMIT 1"
+        "SELECT identifier, data::text AS data FROM tv_post t "
+        "WHERE jsonb_array_length(data->'comments') > 1 AND NOT EXISTS "
+        "(SELECT 1 FROM tv_post o WHERE o.identifier = t.identifier AND o.id <> t.id) LIMIT 1"
     )
     document = orjson.loads(row["data"])
     result = await blog_schema.run(

@@ -43,8 +43,8 @@ DECLARE
     v_id uuid;
     v_outcome text := input->>'outcome';
 BEGIN
-    INSERT INTO tb_post (identifier, fk_user, title, body, category_path)
-    VALUES (input->>'identifier', 1, 'probe', '', 'tech') RETURNING id INTO v_id;
+    INSERT INTO tb_post (identifier, fk_organisation, fk_user, title, body, category_path)
+    VALUES (input->>'identifier', 1, 1, 'probe', '', 'tech') RETURNING id INTO v_id;
     PERFORM fn_sync_tv_post(ARRAY[v_id]);
     IF v_outcome = 'raise_hint' THEN
         RAISE EXCEPTION 'The probe refuses.' USING DETAIL = 'outcome', HINT = 'refused';

@@ -15,7 +15,7 @@ from tests.conftest import temporary_database
 from fraiseql import Schema
 from fraiseql.security.rls import rls_problems
 
-POSTS = "{ posts(limit: 100) { identifier author { identifier } } }"
+POSTS = "{ posts(limit: 100) { id identifier author { identifier } } }"
 ORGANISATIONS = "{ organisations { id identifier } }"
 CREATE = """
 mutation($input: CreatePostInput!) {
@@ -62,17 +62,21 @@ async def _run(
 
 
 async def _owners(dsn: str) -> dict[str, str]:
-    """Post identifier → its organisation's identifier, read as the superuser."""
+    """Post id → its author's organisation's identifier, read as the superuser.
+
+    Keyed by id: post identifiers are unique per organisation only (every organisation of the
+    seed has a ``welcome`` post).
+    """
     connection = await asyncpg.connect(dsn)
     try:
         rows = await connection.fetch(
-            "SELECT p.identifier, o.identifier AS organisation FROM tb_post p "
+            "SELECT p.id::text, o.identifier AS organisation FROM tb_post p "
             "JOIN tb_user u ON u.pk_user = p.fk_user "
             "JOIN tb_organisation o ON o.pk_organisation = u.fk_organisation"
         )
     finally:
         await connection.close()
-    return {row["identifier"]: row["organisation"] for row in rows}
+    return {row["id"]: row["organisation"] for row in rows}
 
 
 async def test_the_role_is_confined_on_every_table(example: tuple[str, dict[str, str]]) -> None:
@@ -108,8 +112,8 @@ async def test_each_tenant_sees_its_own_rows_only(
         result = await _run(client, POSTS, tenant)
         posts = result["data"]["posts"]  # type: ignore[index]
         assert posts, identifier
-        assert {owners[post["identifier"]] for post in posts} == {identifier}
-        seen |= {post["identifier"] for post in posts}
+        assert {owners[post["id"]] for post in posts} == {identifier}
+        seen |= {post["id"] for post in posts}
         orgs = await _run(client, ORGANISATIONS, tenant)
         assert orgs["data"] == {"organisations": [{"id": tenant, "identifier": identifier}]}
     assert seen == set(owners)  # together, the tenants see every post
@@ -162,5 +166,13 @@ async def test_writes_are_confined_to_the_tenant(
     mine = '{ post(identifier: "own-post") { identifier } }'
     assert (await _run(client, mine, tenant))["data"] == {"post": {"identifier": "own-post"}}
     assert (await _run(client, mine, other))["data"] == {"post": None}
-    owners = await _owners(dsn)
-    assert owners.get("own-post") == own_org and "foreign-post" not in owners
+    connection = await asyncpg.connect(dsn)
+    try:
+        written = await connection.fetch(
+            "SELECT p.identifier, o.identifier AS organisation FROM tb_post p "
+            "JOIN tb_organisation o ON o.pk_organisation = p.fk_organisation "
+            "WHERE p.identifier IN ('own-post', 'foreign-post')"
+        )
+    finally:
+        await connection.close()
+    assert [tuple(row) for row in written] == [("own-post", own_org)]

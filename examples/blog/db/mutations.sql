@@ -6,25 +6,51 @@
 -- partial), through which the batch mutations createPosts and updatePosts call fn_create_post
 -- and fn_update_post once per item, in one statement: a batch needs no SQL of its own.
 
--- The primary key of a user given by id or identifier (NULL when there is none).
+-- Lookups by reference resolve within the caller's tenant only. The functions run as the
+-- caller, so the tenant policies already hide every other organisation's rows from the app role;
+-- fn_in_caller_tenant states the same rule explicitly, so that a role the policies do not apply
+-- to (the table owner, a BYPASSRLS worker) is held to it as well whenever it sets the claim.
+-- Identifiers are unique per organisation only: a caller without a tenant claim (the
+-- single-tenant app, which sees every organisation) may find several rows for one identifier,
+-- and then the reference names no one (NULL) rather than an arbitrary one of them: it must use
+-- the id. Another tenant's entity and one that does not exist are therefore the same answer.
+
+-- Whether rows of organisation `organisation` (a pk) belong to the caller: true for the
+-- caller's organisation (the app.tenant_id claim), for every organisation without a claim.
+CREATE OR REPLACE FUNCTION fn_in_caller_tenant(organisation integer) RETURNS boolean
+LANGUAGE sql STABLE AS $$
+    SELECT CASE
+        WHEN nullif(current_setting('app.tenant_id', true), '') IS NULL THEN true
+        ELSE organisation = (
+            SELECT pk_organisation FROM tb_organisation
+            WHERE id = nullif(current_setting('app.tenant_id', true), '')::uuid)
+    END
+$$;
+
+-- Whether a reference is a UUID, i.e. an id (anything else is an identifier).
+CREATE OR REPLACE FUNCTION fn_is_uuid(reference text) RETURNS boolean
+LANGUAGE sql IMMUTABLE AS $$
+    SELECT reference ~* '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$'
+$$;
+
+-- The primary key of a user (of a post) given by id or identifier: NULL when the caller has
+-- none, or several (an identifier, without a claim). Each alternative is an equality on an
+-- indexed column, so the lookup is two index probes; a CASE choosing between the two
+-- comparisons would scan the whole table.
 CREATE OR REPLACE FUNCTION fn_user_pk(reference text) RETURNS integer
 LANGUAGE sql STABLE AS $$
-    SELECT pk_user FROM tb_user
-    WHERE CASE
-        WHEN reference ~* '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$'
-        THEN id = reference::uuid
-        ELSE identifier = reference
-    END
+    SELECT CASE WHEN count(*) = 1 THEN min(pk_user) END FROM tb_user
+    WHERE (id = CASE WHEN fn_is_uuid(reference) THEN reference::uuid END
+           OR identifier = CASE WHEN fn_is_uuid(reference) THEN NULL ELSE reference END)
+      AND fn_in_caller_tenant(fk_organisation)
 $$;
 
 CREATE OR REPLACE FUNCTION fn_post_pk(reference text) RETURNS integer
 LANGUAGE sql STABLE AS $$
-    SELECT pk_post FROM tb_post
-    WHERE CASE
-        WHEN reference ~* '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$'
-        THEN id = reference::uuid
-        ELSE identifier = reference
-    END
+    SELECT CASE WHEN count(*) = 1 THEN min(pk_post) END FROM tb_post
+    WHERE (id = CASE WHEN fn_is_uuid(reference) THEN reference::uuid END
+           OR identifier = CASE WHEN fn_is_uuid(reference) THEN NULL ELSE reference END)
+      AND fn_in_caller_tenant(fk_organisation)
 $$;
 
 -- A JSON array of strings as text[]; null or a non-array is the empty array.
@@ -54,9 +80,12 @@ BEGIN
                 'field', 'author', 'message', 'no user has this id or identifier',
                 'code', 'not_found')));
     END IF;
-    INSERT INTO tb_post (identifier, fk_user, title, body, status, tags, category_path, published_at)
+    -- The post belongs to its author's organisation; its identifier is unique within it.
+    INSERT INTO tb_post (identifier, fk_organisation, fk_user, title, body, status, tags,
+                         category_path, published_at)
     VALUES (
         input->>'identifier',
+        (SELECT fk_organisation FROM tb_user WHERE pk_user = v_author),
         v_author,
         input->>'title',
         coalesce(input->>'body', ''),

@@ -2,9 +2,13 @@
 --
 -- Every tv_<entity> table has the same four columns:
 --   id         UUID, the entity's public id (primary key);
---   identifier TEXT, its slug;
+--   identifier TEXT, its slug: unique per tenant, UNIQUE (identifier, tenant_id), as in tb_*;
 --   tenant_id  UUID, the id of the organisation the row belongs to (its own id for organisations);
 --   data       JSONB, the document the GraphQL API serves (snake_case keys).
+--
+-- A lookup by identifier finds at most one row per tenant: under the tenant policies, the
+-- caller's. A caller that sees every tenant (the superuser, the single-tenant app) may find
+-- several rows with one identifier, and should look entities up by id.
 --
 -- v_tv_<entity> views compute what tv_<entity> must contain; they are an implementation detail of
 -- the sync functions. They render timestamps in the session TimeZone: read tv_<entity> instead.
@@ -49,9 +53,10 @@ CREATE INDEX tv_organisation_data_idx ON tv_organisation USING gin (data jsonb_p
 
 CREATE TABLE tv_user (
     id         UUID PRIMARY KEY,
-    identifier TEXT NOT NULL UNIQUE,
+    identifier TEXT NOT NULL,
     tenant_id  UUID NOT NULL,
-    data       JSONB NOT NULL
+    data       JSONB NOT NULL,
+    UNIQUE (identifier, tenant_id)
 );
 CREATE INDEX tv_user_tenant_id_idx ON tv_user (tenant_id);
 CREATE INDEX tv_user_data_idx ON tv_user USING gin (data jsonb_path_ops);
@@ -62,9 +67,10 @@ CREATE INDEX tv_user_name_idx ON tv_user ((data ->> 'name'));
 
 CREATE TABLE tv_post (
     id         UUID PRIMARY KEY,
-    identifier TEXT NOT NULL UNIQUE,
+    identifier TEXT NOT NULL,
     tenant_id  UUID NOT NULL,
-    data       JSONB NOT NULL
+    data       JSONB NOT NULL,
+    UNIQUE (identifier, tenant_id)
 );
 CREATE INDEX tv_post_tenant_id_idx ON tv_post (tenant_id);
 CREATE INDEX tv_post_data_idx ON tv_post USING gin (data jsonb_path_ops);
@@ -78,9 +84,10 @@ CREATE INDEX tv_post_category_path_idx ON tv_post USING gist (((data ->> 'catego
 
 CREATE TABLE tv_comment (
     id         UUID PRIMARY KEY,
-    identifier TEXT NOT NULL UNIQUE,
+    identifier TEXT NOT NULL,
     tenant_id  UUID NOT NULL,
-    data       JSONB NOT NULL
+    data       JSONB NOT NULL,
+    UNIQUE (identifier, tenant_id)
 );
 CREATE INDEX tv_comment_tenant_id_idx ON tv_comment (tenant_id);
 CREATE INDEX tv_comment_data_idx ON tv_comment USING gin (data jsonb_path_ops);
@@ -172,7 +179,7 @@ SELECT p.id,
        ) AS data
 FROM tb_post p
 JOIN tb_user a ON a.pk_user = p.fk_user
-JOIN tb_organisation o ON o.pk_organisation = a.fk_organisation;
+JOIN tb_organisation o ON o.pk_organisation = p.fk_organisation;
 
 CREATE VIEW v_tv_comment AS
 SELECT c.id,
@@ -196,8 +203,7 @@ SELECT c.id,
        ) AS data
 FROM tb_comment c
 JOIN tb_post p ON p.pk_post = c.fk_post
-JOIN tb_user pa ON pa.pk_user = p.fk_user
-JOIN tb_organisation o ON o.pk_organisation = pa.fk_organisation
+JOIN tb_organisation o ON o.pk_organisation = c.fk_organisation
 JOIN tb_user ca ON ca.pk_user = c.fk_user;
 
 -- ---------------------------------------------------------------------------------------------
