@@ -5,6 +5,8 @@
 -- load_schema() runs first. CONTRACT_SQL also creates fraiseql_call_items(function, items,
 -- partial), through which the batch mutations createPosts and updatePosts call fn_create_post
 -- and fn_update_post once per item, in one statement: a batch needs no SQL of its own.
+-- After syncing, each function tells subscriptions and response caches which rows changed with
+-- fraiseql_notify (ids only; delivered at COMMIT, so a rolled-back write tells nobody).
 
 -- Lookups by reference resolve within the caller's tenant only. The functions run as the
 -- caller, so the tenant policies already hide every other organisation's rows from the app role;
@@ -96,6 +98,7 @@ BEGIN
     )
     RETURNING id INTO v_id;
     PERFORM fn_sync_tv_post(ARRAY[v_id]);
+    PERFORM fraiseql_notify('post', 'insert', ARRAY[v_id]);
     RETURN fn_mutation_result('success', v_id, 'Post created.');
 END $$;
 
@@ -106,6 +109,7 @@ DECLARE
     v_pk integer := fn_post_pk(input->>'post');
     v_before tb_post;
     v_after tb_post;
+    v_comments uuid[];
 BEGIN
     IF v_pk IS NULL THEN
         RETURN fn_mutation_result('not_found', NULL, 'No such post.');
@@ -138,6 +142,15 @@ BEGIN
     END IF;
     UPDATE tb_post SET version = version + 1 WHERE pk_post = v_pk;
     PERFORM fn_sync_tv_post(ARRAY[v_after.id]);
+    PERFORM fraiseql_notify('post', 'update', ARRAY[v_after.id]);
+    IF v_after.title IS DISTINCT FROM v_before.title THEN
+        -- The comments embed their post's title: their documents change too.
+        SELECT array_agg(id) INTO v_comments FROM tb_comment WHERE fk_post = v_pk;
+        IF v_comments IS NOT NULL THEN
+            PERFORM fn_sync_tv_comment(v_comments);
+            PERFORM fraiseql_notify('comment', 'update', v_comments);
+        END IF;
+    END IF;
     RETURN fn_mutation_result('success', v_after.id, 'Post updated.');
 END $$;
 
@@ -155,8 +168,10 @@ BEGIN
     SELECT array_agg(id) INTO v_comments FROM tb_comment WHERE fk_post = v_pk;
     DELETE FROM tb_post WHERE pk_post = v_pk RETURNING id INTO v_id;
     PERFORM fn_sync_tv_post(ARRAY[v_id]);
+    PERFORM fraiseql_notify('post', 'delete', ARRAY[v_id]);
     IF v_comments IS NOT NULL THEN
         PERFORM fn_sync_tv_comment(v_comments);
+        PERFORM fraiseql_notify('comment', 'delete', v_comments);
     END IF;
     RETURN fn_mutation_result('success', v_id, 'Post deleted.');
 END $$;
