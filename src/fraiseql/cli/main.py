@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import typer
 
+from fraiseql.cli.codegen import codegen_app
 from fraiseql.cli.drift import drift_command
 from fraiseql.cli.errors import errors_app
 from fraiseql.cli.generate import generate_app
@@ -22,6 +23,7 @@ app.command("drift")(drift_command)
 app.command("serve")(serve_command)
 app.add_typer(errors_app, name="errors")
 app.add_typer(generate_app, name="generate")
+app.add_typer(codegen_app, name="codegen")
 
 
 @app.callback()
