@@ -70,10 +70,10 @@ async def test_the_http_answer_is_a_503_with_retry_after(blog_database: str) -> 
             assert [r.status_code for r in await asyncio.gather(*slow)] == [200, 200]
 
 
-def test_the_limit_defaults_to_sixteen_per_connection_and_reads_the_environment(
+def test_there_is_no_limit_by_default_and_the_environment_sets_one(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    assert Settings(dsn="postgresql://x", max_size=10).waiting_limit == 160
+    assert Settings(dsn="postgresql://x", max_size=10).waiting_limit == float("inf")
     monkeypatch.setenv("FRAISEQL_POOL_MAX_WAITING", "7")
     assert Settings.from_env("postgresql://x").waiting_limit == 7
     monkeypatch.setenv("FRAISEQL_POOL_MAX_WAITING", "-1")
