@@ -70,7 +70,8 @@ async def prepare_database(reset: bool, posts: int) -> str:
     if reset or not await _has_current_data(dsn):
         started = time.perf_counter()
         print(f"Loading the example blog ({posts} posts) ...")
-        await load_schema(dsn)
+        built = await load_schema(dsn)
+        print(f"Schema built by Confiture in {built.seconds:.3f} s ({built.files} files).")
         await seed(dsn, posts=posts)
         await _mark_current(dsn)
         print(f"Loaded in {time.perf_counter() - started:.1f} s.")

@@ -5,9 +5,12 @@ from __future__ import annotations
 import typer
 
 from fraiseql.cli.codegen import codegen_app
+from fraiseql.cli.dev import dev_command
 from fraiseql.cli.drift import drift_command
 from fraiseql.cli.errors import errors_app
 from fraiseql.cli.generate import generate_app
+from fraiseql.cli.init import init_command
+from fraiseql.cli.migrate import migrate_app
 from fraiseql.cli.schema_print import schema_command
 from fraiseql.cli.serve import serve_command
 
@@ -21,9 +24,12 @@ app = typer.Typer(
 app.command("schema")(schema_command)
 app.command("drift")(drift_command)
 app.command("serve")(serve_command)
+app.command("init")(init_command)
+app.command("dev")(dev_command)
 app.add_typer(errors_app, name="errors")
 app.add_typer(generate_app, name="generate")
 app.add_typer(codegen_app, name="codegen")
+app.add_typer(migrate_app, name="migrate")
 
 
 @app.callback()

@@ -72,7 +72,8 @@ class PoolSettings:
         """Settings from ``dsn`` or ``FRAISEQL_DATABASE_URL``, sizes and timeouts from the env.
 
         ``FRAISEQL_POOL_MIN_SIZE``, ``FRAISEQL_POOL_MAX_SIZE``, ``FRAISEQL_POOL_ACQUIRE_TIMEOUT``
-        (seconds), ``FRAISEQL_POOL_MAX_WAITING`` and ``FRAISEQL_STATEMENT_TIMEOUT_MS`` replace the
+        (seconds), ``FRAISEQL_POOL_MAX_WAITING``, ``FRAISEQL_POOL_STATEMENT_CACHE_SIZE`` (0 turns
+        asyncpg's statement cache off) and ``FRAISEQL_STATEMENT_TIMEOUT_MS`` replace the
         defaults; ``overrides`` win
         over both. A value that is not a positive number (zero allowed for the minimum size), or a
         minimum above the maximum, is a ``ValueError`` naming the variable.
@@ -89,7 +90,7 @@ class PoolSettings:
                 value = kind(text)
             except ValueError:
                 value = None
-            if value is None or value < 0 or (value == 0 and name != "min_size"):
+            if value is None or value < 0 or (value == 0 and name not in _ZERO_ALLOWED):
                 raise ValueError(f"{variable} must be a positive {kind.__name__}, not {text!r}")
             from_environment[name] = value
         settings = cls(dsn=dsn, **{**from_environment, **overrides})
@@ -101,12 +102,17 @@ class PoolSettings:
         return settings
 
 
+_ZERO_ALLOWED = frozenset({"min_size", "statement_cache_size"})
+"""Settings for which 0 means something: no idle connection kept, no statement cache (behind
+PgBouncer in transaction mode before 1.21, see docs/deployment/PGBOUNCER.md)."""
+
 POOL_ENV: dict[str, tuple[str, type[int] | type[float]]] = {
     "FRAISEQL_POOL_MIN_SIZE": ("min_size", int),
     "FRAISEQL_POOL_MAX_SIZE": ("max_size", int),
     "FRAISEQL_POOL_ACQUIRE_TIMEOUT": ("acquire_timeout", float),
     "FRAISEQL_STATEMENT_TIMEOUT_MS": ("statement_timeout_ms", int),
     "FRAISEQL_POOL_MAX_WAITING": ("max_waiting", int),
+    "FRAISEQL_POOL_STATEMENT_CACHE_SIZE": ("statement_cache_size", int),
 }
 """Environment variables read by :meth:`PoolSettings.from_env`: the setting and its type."""
 

@@ -18,15 +18,12 @@
 --     column of the violated key) and so that a lookup by identifier alone can use the index;
 --     fk_organisation has its own index. tb_organisation.identifier stays globally unique: it
 --     names the tenant itself. The id UUIDs stay globally unique.
---   * Read models (tv_*) are defined in read_models.sql and kept in sync by explicit calls to
+--   * Read models (tv_*) are defined in 20_read_models/ and kept in sync by explicit calls to
 --     fn_sync_tv_<entity>(ids); there are no triggers.
 --
--- Re-running this file drops and recreates the example's tables (and, by CASCADE, the views in
--- read_models.sql that read them). Requires PostgreSQL 13+ (gen_random_uuid() is built in).
-
-CREATE EXTENSION IF NOT EXISTS ltree;
-
-DROP TABLE IF EXISTS tb_comment, tb_post, tb_user, tb_organisation CASCADE;
+-- Confiture builds db/schema/ from scratch (fraiseql.migrations.build, called by
+-- examples.blog.database.load_schema), in path order: 00_common (extensions, CONTRACT_SQL), 10_tables, 20_read_models, 30_views,
+-- 40_functions, 50_security. Requires PostgreSQL 13+ (gen_random_uuid() is built in).
 
 CREATE TABLE tb_organisation (
     pk_organisation INTEGER GENERATED ALWAYS AS IDENTITY PRIMARY KEY,

@@ -1,9 +1,9 @@
 -- The example's write side: one function per mutation, each returning the FraiseQL result
 -- contract (fraiseql_mutation_result) and syncing the read models it changes explicitly.
 -- Related entities are Trinity references: a UUID id or a human-readable identifier.
--- The result type fraiseql_mutation_result comes from fraiseql.db.commands.CONTRACT_SQL, which
--- load_schema() runs first. CONTRACT_SQL also creates fraiseql_call_items(function, items,
--- partial), through which the batch mutations createPosts and updatePosts call fn_create_post
+-- The result type fraiseql_mutation_result comes from fraiseql.db.commands.CONTRACT_SQL
+-- (00_common/02_fraiseql_contract.sql, built first). It also creates fraiseql_call_items(function,
+-- items, partial), through which the batch mutations createPosts and updatePosts call fn_create_post
 -- and fn_update_post once per item, in one statement: a batch needs no SQL of its own.
 -- After syncing, each function tells subscriptions and response caches which rows changed with
 -- fraiseql_notify (ids only; delivered at COMMIT, so a rolled-back write tells nobody).
