@@ -28,10 +28,11 @@ from fraiseql.types.decorators import (
 )
 from fraiseql.types.decorators import input_ as input
 from fraiseql.types.decorators import type_ as type
-from fraiseql.types.generics import Connection, Edge, OrderBy, PageInfo, Where
+from fraiseql.types.generics import Aggregate, Connection, Edge, OrderBy, PageInfo, Where
 from fraiseql.types.scalars import ScalarError, scalar
 
 __all__ = [
+    "Aggregate",
     "AuthError",
     "AuthInfo",
     "CachePolicy",

@@ -16,6 +16,7 @@ from fraiseql.db.pool import Database
 from fraiseql.db.repository import QueryRepository
 from fraiseql.db.session import RequestSession
 from fraiseql.db.sqlstate import RetryableTransactionError, data_exception_text
+from fraiseql.execution.aggregates import fetch_aggregate
 from fraiseql.execution.cached import cached_read, invalidate_written
 from fraiseql.execution.document_cache import DocumentCache
 from fraiseql.execution.error_bounds import bound_errors
@@ -383,6 +384,10 @@ class Executor:
                 else:
                     source = await resolve_custom(model, arguments, info)
                 source = materialize(shape, source)
+            elif model.kind == "aggregate":
+                source = await fetch_aggregate(
+                    self.model, model, root, arguments, variables, repository
+                )
             else:
                 source = await fetch_auto(self.model, model, root, arguments, repository)
         except (RetryableTransactionError, ServiceUnavailable, MutateHelperMissingError):
@@ -453,7 +458,8 @@ class Executor:
         """The response JSON of one root field from what its statement or resolver gave.
 
         ``kind`` says what ``source`` is: a read model's JSON (``one``), their list or a page
-        for auto fields; a Python value for the others. Field errors go to ``errors``.
+        for auto fields; a Python value for the others (an aggregate's result object too).
+        Field errors go to ``errors``.
         """
         shape, field = root.shape, root.field
         assert shape is not None and field is not None

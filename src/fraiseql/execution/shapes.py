@@ -30,6 +30,10 @@ from graphql import (
 from fraiseql.execution.selection import collect_fields, sub_selection_sets
 from fraiseql.schema.model import FieldModel
 
+KEYED_BY_RESPONSE_KEY = "fraiseql_keyed_by_response_key"
+"""A field extension: each selection reads ``<python name>:<response key>`` from its source
+(``groupBy``, whose selections under different aliases have different arguments)."""
+
 LEAF = 0
 OBJECT = 1
 ABSTRACT = 2
@@ -169,11 +173,14 @@ class ShapeBuilder:
             model = extensions.get("fraiseql_field")
             resolver = model.resolver if model is not None else None
             has_resolvers = has_resolvers or resolver is not None or shape.has_resolvers
+            source = extensions.get("python_name", name)
+            if extensions.get(KEYED_BY_RESPONSE_KEY):  # a field whose arguments vary by alias
+                source = f"{source}:{key}"
             plans.append(
                 FieldPlan(
                     key=key,
                     name=name,
-                    source=extensions.get("python_name", name),
+                    source=source,
                     parent_type=gql_type.name,
                     shape=shape,
                     nodes=merged,

@@ -20,6 +20,7 @@ from fraiseql.schema.model import (
 )
 from fraiseql.schema.naming import to_camel_case
 from fraiseql.schema.refs import (
+    AggregateRef,
     ConnectionRef,
     OrderByRef,
     SchemaDefinitionError,
@@ -42,6 +43,7 @@ _AUTO_ARGUMENTS: dict[RootKind, frozenset[str]] = {
     "one": frozenset({"id", "identifier"}),
     "list": frozenset({"where", "order_by", "limit", "offset"}),
     "connection": frozenset({"where", "order_by", "first", "after", "last", "before"}),
+    "aggregate": frozenset({"where"}),
     "mutation": frozenset(),
     "subscription": frozenset({"where"}),
     "custom": frozenset(),
@@ -115,8 +117,8 @@ class _Builder:
         elif isinstance(named, UnionRef):
             for member in named.members:
                 self.add_class(member)
-        elif isinstance(named, ConnectionRef | WhereRef | OrderByRef):
-            cls = named.node if isinstance(named, ConnectionRef) else named.target
+        elif isinstance(named, ConnectionRef | AggregateRef | WhereRef | OrderByRef):
+            cls = named.node if isinstance(named, ConnectionRef | AggregateRef) else named.target
             self.add_class(cls)
 
     def add_enum(self, definition: EnumDefinition) -> None:
@@ -208,8 +210,10 @@ class _Builder:
     def _check_field_ref(self, model: TypeModel, ref: TypeRef, where: str) -> None:
         named = ref.innermost()
         is_input = model.definition.kind == "input"
-        if isinstance(named, ConnectionRef):
-            raise SchemaDefinitionError(f"{where}: connections are only for root fields")
+        if isinstance(named, ConnectionRef | AggregateRef):
+            raise SchemaDefinitionError(
+                f"{where}: connections and aggregates are only for root fields"
+            )
         if isinstance(named, TypeDefinition) and is_input != (named.kind == "input"):
             kind = "an input" if is_input else "an output"
             raise SchemaDefinitionError(f"{where}: {named.name} cannot be used in {kind} type")
@@ -246,7 +250,7 @@ class _Builder:
                 raise SchemaDefinitionError(
                     f"{where}({parameter.name}): {named.name} is not an input type"
                 )
-            if isinstance(named, UnionRef | ConnectionRef):
+            if isinstance(named, UnionRef | ConnectionRef | AggregateRef):
                 raise SchemaDefinitionError(f"{where}({parameter.name}): not an input type")
             self.note_ref(ref)
             has_default = parameter.default is not parameter.empty
@@ -339,7 +343,7 @@ class _Builder:
             return None
         if definition.cache is not None:
             return definition.cache  # type: ignore[no-any-return]
-        if kind in ("one", "list", "connection") and target is not None:
+        if kind in ("one", "list", "connection", "aggregate") and target is not None:
             return target.definition.cache  # type: ignore[no-any-return]
         return None
 
@@ -380,6 +384,11 @@ class _Builder:
                 raise SchemaDefinitionError(f"{where}: a list of connections is not supported")
             kind: RootKind = "connection"
             cls = named.node
+        elif isinstance(named, AggregateRef):
+            if ref.is_list:
+                raise SchemaDefinitionError(f"{where}: a list of aggregates is not supported")
+            kind = "aggregate"
+            cls = named.node
         elif isinstance(named, TypeDefinition):
             if ref.is_list and ref.item is not None and ref.item.is_list:
                 raise SchemaDefinitionError(f"{where}: nested lists cannot be auto queries")
@@ -388,8 +397,8 @@ class _Builder:
         else:
             raise SchemaDefinitionError(
                 f"{where}: an auto query (empty body) must return a type with sql_source, "
-                "a list of it or a Connection of it; give the function a body to resolve it "
-                "in Python"
+                "a list of it, a Connection of it or an Aggregate of it; give the function a "
+                "body to resolve it in Python"
             )
         target = self.add_class(cls)
         if target.definition.sql_source is None:
@@ -438,7 +447,7 @@ def _checks(own: Callable[[dict[str, Any]], bool] | None, ref: TypeRef) -> tuple
     named = ref.innermost()
     if isinstance(named, TypeDefinition) and named.requires is not None:
         checks.append(named.requires)
-    elif isinstance(named, ConnectionRef):
+    elif isinstance(named, ConnectionRef | AggregateRef):
         node = get_definition(named.node)
         if isinstance(node, TypeDefinition) and node.requires is not None:
             checks.append(node.requires)

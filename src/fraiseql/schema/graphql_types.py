@@ -44,7 +44,14 @@ from fraiseql.schema.model import (
     SchemaModel,
     TypeModel,
 )
-from fraiseql.schema.refs import ConnectionRef, OrderByRef, TypeRef, UnionRef, WhereRef
+from fraiseql.schema.refs import (
+    AggregateRef,
+    ConnectionRef,
+    OrderByRef,
+    TypeRef,
+    UnionRef,
+    WhereRef,
+)
 from fraiseql.sql.operators import OBJECT_LIST_OPERATORS, OPERATORS_BY_KIND, Operand
 from fraiseql.types.definitions import EnumDefinition, TypeDefinition, get_definition
 from fraiseql.types.scalars import (
@@ -199,6 +206,10 @@ class GraphQLTypeFactory:
             return self.union(named)
         if isinstance(named, ConnectionRef):
             return self.connection(self.model.type_by_class[named.node])
+        if isinstance(named, AggregateRef):
+            from fraiseql.schema.aggregate_types import aggregate_type
+
+            return aggregate_type(self, self.model.type_by_class[named.node])
         raise TypeError(f"{named!r} is not an output type")
 
     def input(self, ref: TypeRef) -> GraphQLInputType:

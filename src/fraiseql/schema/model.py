@@ -19,7 +19,7 @@ and DateStyle), replaced by the IMMUTABLE helper of the same meaning that ``CONT
 creates, so that an index on the expression (``fraiseql_timestamptz(data->>'created_at')``)
 serves filters and orderings."""
 
-RootKind = Literal["one", "list", "connection", "mutation", "subscription", "custom"]
+RootKind = Literal["one", "list", "connection", "aggregate", "mutation", "subscription", "custom"]
 
 
 @dataclass(slots=True)
@@ -86,12 +86,12 @@ class TypeModel:
 class RootFieldModel:
     """A root field (``Query.posts``) and how it is answered.
 
-    ``kind`` is ``one``/``list``/``connection`` for auto fields answered by one SQL statement
-    against ``target``'s read model, ``mutation`` for auto mutations (a PostgreSQL function,
-    then ``target`` read back), ``subscription`` for auto subscriptions (``target``'s rows read
-    again on each database event of ``entity``), and ``custom`` for Python resolvers (async
-    generators for subscriptions). ``batch`` is set for an auto mutation over a list of items
-    (``atomic`` or ``partial``).
+    ``kind`` is ``one``/``list``/``connection``/``aggregate`` for auto fields answered by one
+    SQL statement against ``target``'s read model, ``mutation`` for auto mutations (a
+    PostgreSQL function, then ``target`` read back), ``subscription`` for auto subscriptions
+    (``target``'s rows read again on each database event of ``entity``), and ``custom`` for
+    Python resolvers (async generators for subscriptions). ``batch`` is set for an auto
+    mutation over a list of items (``atomic`` or ``partial``).
     """
 
     definition: ResolverDefinition

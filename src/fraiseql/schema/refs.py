@@ -14,7 +14,7 @@ from fraiseql.types.definitions import (
     UnionDefinition,
     get_definition,
 )
-from fraiseql.types.generics import Connection, OrderBy, Where
+from fraiseql.types.generics import Aggregate, Connection, OrderBy, Where
 from fraiseql.types.scalars import PYTHON_SCALARS, ScalarDefinition
 
 
@@ -33,6 +33,13 @@ class UnionRef:
 @dataclass(frozen=True, slots=True)
 class ConnectionRef:
     """``Connection[node]``."""
+
+    node: type
+
+
+@dataclass(frozen=True, slots=True)
+class AggregateRef:
+    """``Aggregate[node]``: the generated aggregate type of a read model."""
 
     node: type
 
@@ -57,6 +64,7 @@ Named = (
     | EnumDefinition
     | UnionRef
     | ConnectionRef
+    | AggregateRef
     | WhereRef
     | OrderByRef
 )
@@ -130,6 +138,8 @@ def _resolve(annotation: Any, where: str, *, nullable: bool) -> TypeRef:
         return TypeRef(nullable=nullable, item=_resolve(args[0], where, nullable=False))
     if origin is Connection:
         return TypeRef(nullable=nullable, named=ConnectionRef(node=_class(args[0], where)))
+    if origin is Aggregate:
+        return TypeRef(nullable=nullable, named=AggregateRef(node=_class(args[0], where)))
     if origin is Where:
         return TypeRef(nullable=nullable, named=WhereRef(target=_class(args[0], where)))
     if origin is OrderBy:

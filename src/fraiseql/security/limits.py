@@ -36,7 +36,8 @@ class QueryLimits:
 
     ``max_cost`` counts one per selected field, and multiplies what is selected under a list by
     its size: the literal ``first``/``last``/``limit`` argument when given, else the field's
-    maximum page size for root lists, else ``nested_list_size`` for lists inside documents.
+    maximum page size for root lists (and for the ``groupBy`` groups of an aggregate root
+    field), else ``nested_list_size`` for lists inside documents.
     ``max_list_length`` bounds every list the client sends, in the document or the variables
     (batch mutation inputs, ``in`` filters...; see :mod:`fraiseql.security.input_lists`).
 
@@ -128,8 +129,16 @@ def check_shape(document: DocumentNode, limits: QueryLimits) -> list[dict[str, A
     return errors
 
 
+_GROUP_LIST = "fraiseql_group_list"
+"""Field extension of lists sized by the root field's maximum page size (aggregate groups)."""
+
+
 def _list_size(
-    field: FieldNode, is_root: bool, root_sizes: Mapping[str, int], limits: QueryLimits
+    field: FieldNode,
+    is_root: bool,
+    root_sizes: Mapping[str, int],
+    limits: QueryLimits,
+    root_size: int | None = None,
 ) -> int:
     for argument in field.arguments or ():
         if argument.name.value in ("first", "last", "limit") and isinstance(
@@ -138,6 +147,8 @@ def _list_size(
             return max(int(argument.value.value), 0)
     if is_root:
         return root_sizes.get(field.name.value, limits.nested_list_size)
+    if root_size is not None:
+        return root_size
     return limits.nested_list_size
 
 
@@ -167,8 +178,12 @@ class _Coster:
         is_root: bool,
         active: frozenset[str],
         edges_size: int | None = None,
+        root_size: int | None = None,
     ) -> int:
-        """The cost of ``selections`` on ``parent``; ``edges_size`` sizes a connection's edges."""
+        """The cost of ``selections`` on ``parent``; ``edges_size`` sizes a connection's edges.
+
+        ``root_size`` is the maximum page size of the root field the selections are under.
+        """
         total = 0
         for selection in selections:
             if isinstance(selection, FieldNode):
@@ -187,15 +202,28 @@ class _Coster:
                     if is_connection
                     else None
                 )
+                under = self.root_sizes.get(name) if is_root else root_size
                 children = 0
                 if selection.selection_set is not None:
                     children = self.cost(
-                        selection.selection_set.selections, named, False, active, inner_edges
+                        selection.selection_set.selections,
+                        named,
+                        False,
+                        active,
+                        inner_edges,
+                        under,
                     )
                 if name == "edges" and edges_size is not None:
                     children *= max(edges_size, 1)
                 elif _is_list(definition.type):
-                    size = _list_size(selection, is_root, self.root_sizes, self.limits)
+                    grouped = (definition.extensions or {}).get(_GROUP_LIST)
+                    size = _list_size(
+                        selection,
+                        is_root,
+                        self.root_sizes,
+                        self.limits,
+                        root_size if grouped else None,
+                    )
                     children *= max(size, 1)
                 total += 1 + children
             elif isinstance(selection, InlineFragmentNode):
@@ -203,7 +231,12 @@ class _Coster:
                 if selection.type_condition is not None:
                     condition = self.schema.get_type(selection.type_condition.name.value)
                 total += self.cost(
-                    selection.selection_set.selections, condition, is_root, active, edges_size
+                    selection.selection_set.selections,
+                    condition,
+                    is_root,
+                    active,
+                    edges_size,
+                    root_size,
                 )
             elif isinstance(selection, FragmentSpreadNode):
                 name = selection.name.value
@@ -217,6 +250,7 @@ class _Coster:
                     is_root,
                     active | {name},
                     edges_size,
+                    root_size,
                 )
         return total
 

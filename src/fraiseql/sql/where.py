@@ -172,6 +172,23 @@ class WhereCompiler:
             named.filter_kind, named.sql_type, named.to_sql_text, access, ops, field.graphql_name
         )
 
+    def expression_condition(
+        self,
+        expression: str,
+        named: ScalarDefinition | EnumDefinition,
+        sql_type: str,
+        ops: Mapping[str, Any],
+        name: str,
+    ) -> str:
+        """The condition of a leaf filter (``{gt: 3}``) on a typed SQL ``expression``.
+
+        The same operators and semantics as on a field; used by ``having`` on aggregates.
+        """
+        access = FieldAccess("NULL", name, typed_column=expression)
+        if isinstance(named, EnumDefinition):
+            return self._leaf("enum", sql_type, _stored_enum_text, access, ops, name)
+        return self._leaf(named.filter_kind, sql_type, named.to_sql_text, access, ops, name)
+
     def _value(self, to_text: Any, value: Any, sql_type: str) -> str:
         return f"CAST({self.params.text(_text(to_text, value))} AS {sql_type})"
 

@@ -45,3 +45,12 @@ class Where(Generic[T]):
 
 class OrderBy(Generic[T]):
     """The generated ordering input of ``T`` (``PostOrderByInput``); use ``list[OrderBy[T]]``."""
+
+
+class Aggregate(Generic[T]):
+    """Aggregates of ``T``'s read model; as a return type it makes an aggregate root field.
+
+    An auto query returning ``Aggregate[Post]`` accepts ``where`` and answers ``count``,
+    ``sum``/``avg`` (numeric fields), ``min``/``max`` (orderable fields) and
+    ``groupBy(by: ..., having: ..., orderBy: ..., limit: ...)`` with one SQL statement.
+    """
