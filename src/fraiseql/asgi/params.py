@@ -17,7 +17,7 @@ from fraiseql.asgi import json_input
 from fraiseql.asgi.errors import bad_request
 from fraiseql.execution.outcome import GraphQLRequest
 
-REQUEST_PARAMETERS = ("query", "variables", "operationName", "extensions")
+REQUEST_PARAMETERS = ("query", "variables", "operationName", "extensions", "documentId")
 """The keys of a JSON request object that :func:`request_from_payload` reads."""
 
 _PARAMETER_NAMES = frozenset(REQUEST_PARAMETERS)
@@ -72,9 +72,13 @@ def _string_or_none(value: object, name: str) -> str | None:
     raise bad_request(f"The {name!r} parameter must be a string.")
 
 
-def _required_query(value: object, extensions: dict[str, Any] | None) -> str | None:
+def _required_query(
+    value: object, extensions: dict[str, Any] | None, document_id: str | None = None
+) -> str | None:
     if value is None:
-        if extensions is not None and isinstance(extensions.get("persistedQuery"), dict):
+        if document_id is not None or (
+            extensions is not None and isinstance(extensions.get("persistedQuery"), dict)
+        ):
             return None  # a persisted query: the executor looks the document up by its hash
         raise bad_request("The 'query' parameter is required.")
     if not isinstance(value, str):
@@ -89,11 +93,13 @@ def request_from_query_params(params: Mapping[str, str]) -> GraphQLRequest:
     (GraphQL-over-HTTP draft, section "GET").
     """
     extensions = _json_map_param(params, "extensions")
+    document_id = params.get("documentId") or None
     return GraphQLRequest(
-        query=_required_query(params.get("query"), extensions),
+        query=_required_query(params.get("query"), extensions, document_id),
         variables=_json_map_param(params, "variables"),
         operation_name=params.get("operationName") or None,
         extensions=extensions,
+        document_id=document_id,
     )
 
 
@@ -131,9 +137,11 @@ def refuse_repeated_parameters(body: bytes, *, batch: bool = False) -> None:
 def request_from_payload(payload: Mapping[str, Any]) -> GraphQLRequest:
     """Build a request from a decoded JSON object (a POST body, or one member of a batch)."""
     extensions = _map_or_none(payload.get("extensions"), "extensions")
+    document_id = _string_or_none(payload.get("documentId"), "documentId")
     return GraphQLRequest(
-        query=_required_query(payload.get("query"), extensions),
+        query=_required_query(payload.get("query"), extensions, document_id),
         variables=_map_or_none(payload.get("variables"), "variables"),
         operation_name=_string_or_none(payload.get("operationName"), "operationName"),
         extensions=extensions,
+        document_id=document_id,
     )

@@ -18,6 +18,8 @@ class GraphQLRequest:
     variables: dict[str, Any] | None = None
     operation_name: str | None = None
     extensions: dict[str, Any] | None = None
+    document_id: str | None = None
+    """A persisted document's id sent instead of ``query`` (``documentId``: trusted documents)."""
 
 
 class RequestError(Exception):
