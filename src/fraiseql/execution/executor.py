@@ -35,6 +35,7 @@ from fraiseql.execution.outcome import (
     ServiceUnavailable,
 )
 from fraiseql.execution.plan import OperationPlan, PreparedDocumentOperation, RootPlan
+from fraiseql.execution.relay import fetch_node
 from fraiseql.execution.resolver_pass import ResolverPass
 from fraiseql.execution.root_fields import fetch_auto, resolve_custom
 from fraiseql.execution.shapes import FieldPlan
@@ -116,6 +117,8 @@ class Executor:
             record.instrumentation.describe(record, query, self.documents.hits > hits)
         if entry.errors:
             raise RequestError(entry.errors)
+        if self.persisted is not None:
+            self.persisted.register(request, query)  # APQ: only documents that validate
         name = request.operation_name
         prepared = entry.prepared.get(name)
         if prepared is not None:
@@ -388,6 +391,8 @@ class Executor:
                 source = await fetch_aggregate(
                     self.model, model, root, arguments, variables, repository
                 )
+            elif model.kind in ("node", "nodes"):
+                source = await fetch_node(self.model, model, arguments, repository)
             else:
                 source = await fetch_auto(self.model, model, root, arguments, repository)
         except (RetryableTransactionError, ServiceUnavailable, MutateHelperMissingError):

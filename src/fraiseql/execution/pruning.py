@@ -27,6 +27,7 @@ from collections.abc import Iterator
 from fraiseql.execution.shapes import LIST, OBJECT, Shape
 from fraiseql.schema.model import FieldModel, RootFieldModel
 from fraiseql.schema.refs import UnionRef
+from fraiseql.schema.relay import is_node_id_field
 from fraiseql.types.definitions import TypeDefinition
 
 
@@ -38,8 +39,11 @@ def unselected_keys(root: RootFieldModel, shape: Shape) -> tuple[str, ...]:
     target = root.target
     if root.kind == "custom" or target is None or target.definition.kind != "object":
         return ()
-    if shape.has_resolvers or any(field.resolver is not None for field in target.fields.values()):
-        return ()
+    if shape.has_resolvers or any(
+        field.resolver is not None and not is_node_id_field(field)
+        for field in target.fields.values()
+    ):
+        return ()  # a computed nodeId reads the id only, which stays when it is selected
     selected: set[str] = set()
     for entity in _entity_shapes(root, shape):
         if entity.kind != OBJECT or entity.type_name != target.name:
@@ -47,6 +51,8 @@ def unselected_keys(root: RootFieldModel, shape: Shape) -> tuple[str, ...]:
         selected.update(field.source for field in entity.fields if not field.is_typename)
     unselected = []
     for field in target.fields.values():
+        if is_node_id_field(field):
+            continue
         if field.python_name not in selected:
             unselected.append(field)
         elif field.type_ref.is_list and is_composite(field):

@@ -44,6 +44,8 @@ _AUTO_ARGUMENTS: dict[RootKind, frozenset[str]] = {
     "list": frozenset({"where", "order_by", "limit", "offset"}),
     "connection": frozenset({"where", "order_by", "first", "after", "last", "before"}),
     "aggregate": frozenset({"where"}),
+    "node": frozenset(),
+    "nodes": frozenset(),
     "mutation": frozenset(),
     "subscription": frozenset({"where"}),
     "custom": frozenset(),
@@ -462,10 +464,12 @@ def build_model(
     subscriptions: Sequence[Callable[..., Any]] = (),
     max_page_size: int = DEFAULT_MAX_PAGE_SIZE,
     default_page_size: int = DEFAULT_PAGE_SIZE,
+    relay_nodes: bool = False,
 ) -> SchemaModel:
     """Resolve declarations into a :class:`SchemaModel`.
 
     Types reachable from the queries are included even when not listed in ``types``.
+    ``relay_nodes`` adds Relay's ``Node`` interface and root fields (see ``schema/relay.py``).
     """
     builder = _Builder(max_page_size, default_page_size)
     for cls in types:
@@ -505,7 +509,7 @@ def build_model(
         builder.resolve_fields(builder.pending.pop(0))
     if not roots:
         raise SchemaDefinitionError("a schema needs at least one query")
-    return SchemaModel(
+    model = SchemaModel(
         types=builder.types,
         enums=builder.enums,
         queries=roots,
@@ -514,3 +518,8 @@ def build_model(
         subscriptions=subscription_roots,
         max_page_size=max_page_size,
     )
+    if relay_nodes:
+        from fraiseql.schema.relay import install_relay_nodes
+
+        install_relay_nodes(model, max_page_size, default_page_size)
+    return model

@@ -19,7 +19,9 @@ and DateStyle), replaced by the IMMUTABLE helper of the same meaning that ``CONT
 creates, so that an index on the expression (``fraiseql_timestamptz(data->>'created_at')``)
 serves filters and orderings."""
 
-RootKind = Literal["one", "list", "connection", "aggregate", "mutation", "subscription", "custom"]
+RootKind = Literal[
+    "one", "list", "connection", "aggregate", "node", "nodes", "mutation", "subscription", "custom"
+]
 
 
 @dataclass(slots=True)
@@ -87,11 +89,12 @@ class RootFieldModel:
     """A root field (``Query.posts``) and how it is answered.
 
     ``kind`` is ``one``/``list``/``connection``/``aggregate`` for auto fields answered by one
-    SQL statement against ``target``'s read model, ``mutation`` for auto mutations (a
-    PostgreSQL function, then ``target`` read back), ``subscription`` for auto subscriptions
-    (``target``'s rows read again on each database event of ``entity``), and ``custom`` for
-    Python resolvers (async generators for subscriptions). ``batch`` is set for an auto
-    mutation over a list of items (``atomic`` or ``partial``).
+    SQL statement against ``target``'s read model, ``node``/``nodes`` for Relay's global object
+    lookups (no ``target``: the ids name their types; see ``schema/relay.py``), ``mutation``
+    for auto mutations (a PostgreSQL function, then ``target`` read back), ``subscription``
+    for auto subscriptions (``target``'s rows read again on each database event of ``entity``),
+    and ``custom`` for Python resolvers (async generators for subscriptions). ``batch`` is set
+    for an auto mutation over a list of items (``atomic`` or ``partial``).
     """
 
     definition: ResolverDefinition
@@ -126,3 +129,5 @@ class SchemaModel:
     casts: dict[str, str] = field(default_factory=lambda: dict(INDEXABLE_CASTS))
     """SQL types read from JSON text through a function instead of a cast (see
     ``INDEXABLE_CASTS``); emptied when the database lacks the functions."""
+    node_types: dict[str, TypeModel] = field(default_factory=dict)
+    """The types implementing Relay's ``Node``, by GraphQL name (``relay_nodes=True``)."""

@@ -74,7 +74,9 @@ class Schema:
     ``prune_documents=False`` makes every auto root field read whole
     documents, instead of leaving in the database the top-level fields that a selection does
     not read when one of them is an object or a list of objects and no kept one is a list of
-    objects (see ``docs/guides/queries.md``).
+    objects (see ``docs/guides/queries.md``). ``relay_nodes=True`` makes every type with a
+    ``sql_source`` and a UUID ``id`` implement Relay's ``Node { nodeId: ID! }`` and adds the
+    ``node(nodeId:)`` and ``nodes(nodeIds:)`` queries (see ``docs/guides/queries.md``).
     """
 
     def __init__(
@@ -99,6 +101,7 @@ class Schema:
         subscription_queue_size: int = DEFAULT_MAX_QUEUED,
         cache: CacheBackend | None = None,
         cache_user_key: UserKey = default_user_key,
+        relay_nodes: bool = False,
     ) -> None:
         self.require_rls = require_rls
         self.model: SchemaModel = build_model(
@@ -108,6 +111,7 @@ class Schema:
             subscriptions=subscriptions,
             max_page_size=max_page_size,
             default_page_size=default_page_size,
+            relay_nodes=relay_nodes,
         )
         factory = GraphQLTypeFactory(self.model)
         self.graphql_schema: GraphQLSchema = factory.schema()
