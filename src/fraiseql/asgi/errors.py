@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import logging
+import uuid
 from collections.abc import Mapping
 from typing import Any
 
 import orjson
 
 from fraiseql.execution.error_bounds import shorten_message
+
+logger = logging.getLogger("fraiseql.asgi")
 
 BAD_REQUEST = "BAD_REQUEST"
 INTERNAL_SERVER_ERROR = "INTERNAL_SERVER_ERROR"
@@ -66,3 +70,20 @@ def request_errors_body(errors: list[dict[str, Any]]) -> bytes:
     ``errors`` come from a :class:`~fraiseql.execution.outcome.RequestError`, already bounded.
     """
     return orjson.dumps({"errors": errors})
+
+
+def masked_internal_error(error: BaseException, what: str) -> dict[str, Any]:
+    """The GraphQL error entry of an unexpected exception, masked behind a new error id.
+
+    The exception goes to the log (and to the error observers) under that id; the client
+    gets the id only. ``what`` says in the log what failed.
+    """
+    from fraiseql.observability import hooks
+
+    error_id = uuid.uuid4().hex
+    hooks.internal_error(error_id, error)
+    logger.error("%s failed (errorId=%s)", what, error_id, exc_info=error)
+    return {
+        "message": "Internal server error",
+        "extensions": {"code": INTERNAL_SERVER_ERROR, "errorId": error_id},
+    }

@@ -15,21 +15,17 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import logging
 import time
-import uuid
 from collections.abc import AsyncIterator
 from typing import Any
 
 import orjson
 from starlette.responses import StreamingResponse
 
-from fraiseql.asgi.errors import INTERNAL_SERVER_ERROR
+from fraiseql.asgi.errors import masked_internal_error
 from fraiseql.asgi.ws import SubscriptionExecutor
 from fraiseql.execution.outcome import GraphQLRequest, RequestError, ServiceUnavailable
 from fraiseql.subscriptions.hub import SlowConsumerError
-
-logger = logging.getLogger("fraiseql.asgi")
 
 KEEPALIVE_SECONDS = 12.0
 COMPLETE_EVENT = b"event: complete\ndata:\n\n"
@@ -122,17 +118,8 @@ async def event_stream(
     except SlowConsumerError:
         message = "The subscriber fell too far behind; subscribe again."
         yield _errors([{"message": message, "extensions": {"code": "SLOW_CONSUMER"}}])
-    except Exception:
-        error_id = uuid.uuid4().hex
-        logger.exception("SSE operation failed (errorId=%s)", error_id)
-        yield _errors(
-            [
-                {
-                    "message": "Internal server error",
-                    "extensions": {"code": INTERNAL_SERVER_ERROR, "errorId": error_id},
-                }
-            ]
-        )
+    except Exception as error:
+        yield _errors([masked_internal_error(error, "SSE operation")])
     finally:
         aclose = getattr(stream, "aclose", None)
         if aclose is not None:

@@ -29,7 +29,6 @@ import contextlib
 import inspect
 import logging
 import time
-import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from typing import Any, Protocol, cast
 
@@ -39,7 +38,7 @@ from starlette.routing import WebSocketRoute
 from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 
-from fraiseql.asgi.errors import INTERNAL_SERVER_ERROR
+from fraiseql.asgi.errors import masked_internal_error
 from fraiseql.execution.outcome import (
     ExecutionResponse,
     GraphQLRequest,
@@ -384,15 +383,7 @@ class _Connection:
         except Exception as error:
             status = 500
             self.operations.pop(operation_id, None)
-            error_id = uuid.uuid4().hex
-            hooks.internal_error(error_id, error)
-            logger.exception("operation %s failed (errorId=%s)", operation_id[:40], error_id)
-            errors = [
-                {
-                    "message": "Internal server error",
-                    "extensions": {"code": INTERNAL_SERVER_ERROR, "errorId": error_id},
-                }
-            ]
+            errors = [masked_internal_error(error, f"operation {operation_id[:40]!r}")]
             with contextlib.suppress(Exception):
                 await self._send(_frame(operation_id, "error", orjson.dumps(errors)))
         finally:
