@@ -14,6 +14,7 @@ import json
 import os
 import platform
 import secrets
+import socket
 import statistics
 import subprocess
 import sys
@@ -325,6 +326,13 @@ async def machine_info(dsn: str) -> dict[str, Any]:
         "git_commit": git_commit(),
         "load_average_at_start": load,
     }
+
+
+def free_port() -> int:
+    """A TCP port of 127.0.0.1 nobody listens on (now), for a server a benchmark starts."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
 
 
 def log(message: str) -> None:

@@ -20,7 +20,6 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -36,6 +35,7 @@ from bench.common import (
     PROJECT_ROOT,
     RESULTS_DIR,
     bench_database,
+    free_port,
     log,
     machine_info,
     write_json,
@@ -88,13 +88,6 @@ done = function(summary, latency, requests)
     counts[1], counts[2], counts[3]))
 end
 """
-
-
-def free_port() -> int:
-    """A TCP port nothing listens on now."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 class Server:

@@ -22,7 +22,6 @@ import json
 import os
 import shutil
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -39,6 +38,7 @@ from bench.common import (
     NESTED_FIELDS,
     PROJECT_ROOT,
     bench_database,
+    free_port,
     list_query,
     log,
     machine_info,
@@ -73,12 +73,6 @@ async def queries(dsn: str) -> dict[str, str]:
 
 
 # --- the servers ---------------------------------------------------------------------------------
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 class Server:

@@ -16,7 +16,6 @@ import json
 import os
 import shutil
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -28,16 +27,17 @@ from typing import Any
 import asyncpg
 import httpx
 
-from bench.common import PROJECT_ROOT, RESULTS_DIR, bench_database, machine_info, write_json
+from bench.common import (
+    PROJECT_ROOT,
+    RESULTS_DIR,
+    bench_database,
+    free_port,
+    machine_info,
+    write_json,
+)
 
 QUERY = "query($id: UUID) { post(id: $id) { id title author { name } } }"
 CONNECTIONS = (10, 50)
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def _command(name: str, port: int) -> list[str]:
@@ -89,7 +89,7 @@ def _measure(
         for round_ in range(rounds):
             names = ("uvicorn", "granian") if round_ % 2 == 0 else ("granian", "uvicorn")
             for name in names:
-                port = _free_port()
+                port = free_port()
                 process = subprocess.Popen(
                     _command(name, port),
                     cwd=PROJECT_ROOT,

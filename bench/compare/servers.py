@@ -11,7 +11,6 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -21,7 +20,7 @@ from pathlib import Path
 
 import httpx
 
-from bench.common import PROJECT_ROOT
+from bench.common import PROJECT_ROOT, free_port
 from bench.compare.peer_sql import POOL_SIZE
 
 HERE = Path(__file__).resolve().parent
@@ -34,12 +33,6 @@ APPS = {
     "strawberry": "bench.compare.strawberry_app:app",
     "graphene": "bench.compare.graphene_app:app",
 }
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def command(system: str, port: int) -> list[str]:
