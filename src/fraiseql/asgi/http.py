@@ -130,6 +130,8 @@ class GraphQLHTTPHandler:
         )
         self.instrumentation = instrumentation
         self.auth = auth
+        self.streams = callable(getattr(executor, "subscribe", None))
+        """Whether operations may be answered as Server-Sent Events (the executor subscribes)."""
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Answer one HTTP request."""
@@ -175,8 +177,13 @@ class GraphQLHTTPHandler:
                     return page
             if self.auth is not None:
                 await self._authenticate(request)
-            if media.accepts_event_stream(accept) and callable(
-                getattr(self.executor, "subscribe", None)
+            # A substring test first: most requests never ask for a stream, and parsing their
+            # Accept header again would cost every one of them.
+            if (
+                self.streams
+                and accept is not None
+                and media.TEXT_EVENT_STREAM in accept
+                and media.accepts_event_stream(accept)
             ):
                 return await self._event_stream(request, receive, params)
             negotiated = media.negotiate_response_type(accept)
