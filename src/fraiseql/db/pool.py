@@ -269,7 +269,9 @@ class Database:
         if self._opener is not None:
             wait = max(1, math.ceil(self._next_attempt - time.monotonic()))
             raise ServiceUnavailable(
-                "The database is unavailable. Try again shortly.", retry_after=wait
+                "The database is unavailable. Try again shortly.",
+                retry_after=wait,
+                unreachable=True,
             )
         if self._pool is None:
             raise RuntimeError("the database pool is not open (was the app's startup run?)")

@@ -32,6 +32,11 @@ class RequestSession:
     ``folded``: the request is then exactly one statement that sets the settings itself (an
     auto mutation through ``fraiseql_mutate``), run by :meth:`fetchrow_folded`, and no other
     statement may use the session, so none can run without the settings.
+
+    ``report_lsn`` reads the primary's WAL insert position once the session's writes are
+    committed (:attr:`commit_lsn`): a read replica that has replayed up to it sees them (see
+    :mod:`fraiseql.db.replicas`). It costs one more round trip, so only schemas with read
+    replicas ask for it.
     """
 
     __slots__ = (
@@ -40,10 +45,12 @@ class RequestSession:
         "_folded",
         "_lock",
         "_readonly",
+        "_report_lsn",
         "_rollback",
         "_settings",
         "_transaction",
         "_transactional",
+        "commit_lsn",
     )
 
     def __init__(
@@ -54,8 +61,12 @@ class RequestSession:
         transactional: bool = True,
         settings: list[tuple[str, str]] | None = None,
         folded: bool = False,
+        report_lsn: bool = False,
     ) -> None:
         self._database = database
+        self._report_lsn = report_lsn
+        self.commit_lsn: str | None = None
+        """The WAL insert position after the commit (with ``report_lsn``), as ``X/Y``."""
         self._readonly = readonly
         self._settings = settings or []
         self._folded = folded
@@ -138,7 +149,9 @@ class RequestSession:
             except (OSError, asyncpg.CannotConnectNowError, asyncpg.InterfaceError) as error:
                 logger.warning("database unavailable: %s", error)
                 raise ServiceUnavailable(
-                    "The database is unavailable. Try again shortly.", retry_after=2
+                    "The database is unavailable. Try again shortly.",
+                    retry_after=2,
+                    unreachable=True,
                 ) from None
             finally:
                 database.waiting -= 1
@@ -210,5 +223,17 @@ class RequestSession:
                 await transaction.commit()
             else:
                 await transaction.rollback()
+            if self._report_lsn and exc_type is None and not self._rollback:
+                await self._read_commit_lsn(connection)
         finally:
             await self._database.pool.release(connection)
+
+    async def _read_commit_lsn(self, connection: asyncpg.pool.PoolConnectionProxy) -> None:
+        # After COMMIT the commit record is in the log, so the insert position is past it. The
+        # writes are committed whatever happens here: a failure costs the client its
+        # read-your-writes token (its next read may be served by a replica not yet there), not
+        # its answer.
+        try:
+            self.commit_lsn = await connection.fetchval("SELECT pg_current_wal_insert_lsn()::text")
+        except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as error:
+            logger.warning("could not read the log position after a commit: %s", error)

@@ -13,6 +13,7 @@ from graphql.execution.values import get_argument_values, get_variable_values
 
 from fraiseql.cache.response_cache import ResponseCache
 from fraiseql.db.pool import Database
+from fraiseql.db.replicas import ReadReplicas
 from fraiseql.db.repository import QueryRepository
 from fraiseql.db.session import RequestSession
 from fraiseql.db.sqlstate import RetryableTransactionError, data_exception_text
@@ -35,6 +36,7 @@ from fraiseql.execution.outcome import (
     ServiceUnavailable,
 )
 from fraiseql.execution.plan import OperationPlan, PreparedDocumentOperation, RootPlan
+from fraiseql.execution.read_your_writes import PRIMARY, ReadYourWrites
 from fraiseql.execution.relay import fetch_node
 from fraiseql.execution.resolver_pass import ResolverPass
 from fraiseql.execution.root_fields import fetch_auto, resolve_custom
@@ -96,6 +98,10 @@ class Executor:
         """Run a lone auto mutation as one statement; off once the database lacks the helper."""
         self.cache = cache
         """The response cache (for operations whose fields all have a ``CachePolicy``)."""
+        self.replicas: ReadReplicas | None = None
+        """Read replicas for queries (mutations and subscriptions use ``database``)."""
+        self.read_your_writes = ReadYourWrites()
+        """How mutations hand out their log position and reads send it back (with replicas)."""
 
     # -- prepare -------------------------------------------------------------------------------
 
@@ -174,11 +180,16 @@ class Executor:
                     self, self.cache, prepared, plan, request, coerced, context, settings
                 )
             return await self.read(prepared, plan, request, coerced, context, settings)
+        report_lsn = self.replicas is not None
         for _attempt in range(self.mutation_attempts):
             folded = self._folds(plan, settings)
             try:
                 async with RequestSession(
-                    self.database, readonly=False, settings=settings, folded=folded
+                    self.database,
+                    readonly=False,
+                    settings=settings,
+                    folded=folded,
+                    report_lsn=report_lsn,
                 ) as session:
                     repository = QueryRepository(self.model, session)
                     response = await self._run(
@@ -186,6 +197,8 @@ class Executor:
                     )
                 if self.cache is not None:
                     await invalidate_written(self.cache, plan)
+                if session.commit_lsn is not None:
+                    self.read_your_writes.stamp(response, session.commit_lsn, context)
                 return response
             except RetryableTransactionError:
                 logger.info("mutation transaction lost a race; running it again")
@@ -224,9 +237,44 @@ class Executor:
         context: dict[str, Any],
         settings: list[tuple[str, str]] | None,
     ) -> ExecutionResponse:
-        """Run a planned query: one session (one statement without a transaction if it can)."""
+        """Run a planned query: one session (one statement without a transaction if it can).
+
+        With read replicas the query runs on one of them when it can (see
+        :meth:`ReadReplicas.choose`), else, or when the replica fails it, on the primary.
+        """
+        replicas = self.replicas
+        if replicas is None:  # the common case, without a further call
+            async with RequestSession(
+                self.database, transactional=not plan.single_statement, settings=settings
+            ) as session:
+                repository = QueryRepository(self.model, session)
+                return await self._run(prepared, plan, request, coerced, context, repository)
+        else:
+            position = self.read_your_writes.min_position(context)
+            replica = None if position == PRIMARY else await replicas.choose(position)
+            if replica is not None:
+                try:
+                    return await self._read_on(
+                        replica.database, prepared, plan, request, coerced, context, settings
+                    )
+                except ServiceUnavailable as error:
+                    replicas.failed(replica, error)
+        return await self._read_on(
+            self.database, prepared, plan, request, coerced, context, settings
+        )
+
+    async def _read_on(
+        self,
+        database: Database | None,
+        prepared: PreparedDocumentOperation,
+        plan: OperationPlan,
+        request: GraphQLRequest,
+        coerced: Any,
+        context: dict[str, Any],
+        settings: list[tuple[str, str]] | None,
+    ) -> ExecutionResponse:
         async with RequestSession(
-            self.database, transactional=not plan.single_statement, settings=settings
+            database, transactional=not plan.single_statement, settings=settings
         ) as session:
             repository = QueryRepository(self.model, session)
             return await self._run(prepared, plan, request, coerced, context, repository)
@@ -401,7 +449,7 @@ class Executor:
             # The connection broke under the request: the pool replaces it on its next use.
             logger.warning("database connection lost during %s: %s", root.name, error)
             raise ServiceUnavailable(
-                "The database connection was lost. Try again.", retry_after=1
+                "The database connection was lost. Try again.", retry_after=1, unreachable=True
             ) from None
         except (FraiseQLError, GraphQLError) as error:
             errors.append(format_exception(error, path=[root.key], locations=field.locations))
@@ -417,6 +465,17 @@ class Executor:
             return self._null_root(shape.nullable)
         except Exception as error:  # masked, logged with an id
             if isinstance(error, asyncpg.PostgresError):
+                if (
+                    isinstance(error, asyncpg.TransactionRollbackError)
+                    and model.definition.operation == "query"
+                ):
+                    # Cancelled by a conflict (on a standby: with the replay of the primary's
+                    # log). Nothing was written: it can run again, on the primary with replicas.
+                    logger.info("query %s cancelled by a conflict: %s", root.name, error)
+                    raise ServiceUnavailable(
+                        "The read was cancelled by a concurrent change. Try again.",
+                        retry_after=1,
+                    ) from None
                 await repository.session.reset()
             errors.append(
                 format_exception(

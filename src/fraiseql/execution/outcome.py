@@ -41,12 +41,15 @@ class ServiceUnavailable(Exception):  # noqa: N818 - named after the HTTP status
     """The database cannot serve the request now (pool exhausted, server down).
 
     Transports answer 503 with ``Retry-After: retry_after`` seconds; nothing was executed.
+    ``unreachable`` tells a server that cannot be reached (refused or lost connection) from one
+    that is only busy: a read replica that cannot be reached is left out for a while.
     """
 
-    def __init__(self, message: str, *, retry_after: int = 1) -> None:
+    def __init__(self, message: str, *, retry_after: int = 1, unreachable: bool = False) -> None:
         super().__init__(message)
         self.message = message
         self.retry_after = retry_after
+        self.unreachable = unreachable
 
 
 @dataclass(frozen=True, slots=True)

@@ -119,6 +119,8 @@ class Observability:
             metrics.watch(CountersCollector("fraiseql_response_cache", schema.cache.counters))
         if schema.events is not None:
             metrics.watch(CountersCollector("fraiseql_subscription", schema.subscription_counters))
+        if schema.replicas is not None:
+            metrics.watch(CountersCollector("fraiseql_read_replicas", schema.replicas.counters))
         observers.append(metrics)
         installed.metrics = metrics
         installed.routes.append(

@@ -16,6 +16,7 @@ from fraiseql.cache.backend import CacheBackend
 from fraiseql.cache.memory import MemoryCache
 from fraiseql.cache.response_cache import ResponseCache, UserKey, default_user_key
 from fraiseql.db.pool import Database, PoolSettings
+from fraiseql.db.replicas import ReadReplicas
 from fraiseql.execution.executor import Executor
 from fraiseql.execution.outcome import (
     ExecutionResponse,
@@ -24,6 +25,7 @@ from fraiseql.execution.outcome import (
     RequestError,
 )
 from fraiseql.execution.plan import PreparedDocumentOperation
+from fraiseql.execution.read_your_writes import ReadYourWrites
 from fraiseql.execution.subscribe import (
     SubscriptionOperation,
     read_event,
@@ -52,6 +54,9 @@ LISTEN_URL_ENV = "FRAISEQL_LISTEN_DATABASE_URL"
 """Where the event listener connects when not where the pool does (LISTEN needs a session:
 behind PgBouncer in transaction mode, point it at PostgreSQL itself)."""
 
+READ_DATABASE_URL_ENV = "FRAISEQL_READ_DATABASE_URL"
+"""Read replicas' URLs, separated by commas, when ``Schema(read_database_url=)`` is not given."""
+
 logger = logging.getLogger("fraiseql.schema")
 
 
@@ -74,9 +79,14 @@ class Schema:
     ``prune_documents=False`` makes every auto root field read whole
     documents, instead of leaving in the database the top-level fields that a selection does
     not read when one of them is an object or a list of objects and no kept one is a list of
-    objects (see ``docs/guides/queries.md``). ``relay_nodes=True`` makes every type with a
+    objects (see ``docs/guides/WRITING_QUERIES.md``). ``relay_nodes=True`` makes every type with a
     ``sql_source`` and a UUID ``id`` implement Relay's ``Node { nodeId: ID! }`` and adds the
-    ``node(nodeId:)`` and ``nodes(nodeIds:)`` queries (see ``docs/guides/queries.md``).
+    ``node(nodeId:)`` and ``nodes(nodeIds:)`` queries (see ``docs/guides/WRITING_QUERIES.md``).
+    ``read_database_url`` (one URL, a list, or ``FRAISEQL_READ_DATABASE_URL`` with URLs separated
+    by commas) or ``read_databases`` are streaming replicas for queries; mutations and
+    subscriptions stay on the primary, and a read that sends a mutation's ``X-FraiseQL-LSN``
+    back waits up to ``replica_wait`` seconds for a replica to have replayed it, else runs on the
+    primary (``read_your_writes`` sets the cookie; see ``docs/deployment/READ_REPLICAS.md``).
     """
 
     def __init__(
@@ -102,6 +112,10 @@ class Schema:
         cache: CacheBackend | None = None,
         cache_user_key: UserKey = default_user_key,
         relay_nodes: bool = False,
+        read_database_url: str | Sequence[str] | None = None,
+        read_databases: Sequence[Database] = (),
+        replica_wait: float = 0.5,
+        read_your_writes: ReadYourWrites | None = None,
     ) -> None:
         self.require_rls = require_rls
         self.model: SchemaModel = build_model(
@@ -138,6 +152,11 @@ class Schema:
             prune_documents=prune_documents,
             cache=self.cache,
         )
+        self.replicas = _read_replicas(database, read_database_url, read_databases, replica_wait)
+        """The read replicas queries may run on (``None``: every statement on ``database``)."""
+        self.executor.replicas = self.replicas
+        if read_your_writes is not None:
+            self.executor.read_your_writes = read_your_writes
         self.events: EventHub | None = None
         """The fan-out of database events to auto subscriptions (with a database and some)."""
         self.listener: EventListener | None = None
@@ -266,6 +285,8 @@ class Schema:
         if self.database is None:
             return
         await self.database.open_in_background(self._on_open)
+        if self.replicas is not None:
+            await self.replicas.open()
         if self.listener is not None:
             self.listener.start()
 
@@ -320,5 +341,26 @@ class Schema:
             await self.listener.stop()
         if self.cache is not None:
             await self.cache.close()
+        if self.replicas is not None:
+            await self.replicas.close()
         if self.database is not None:
             await self.database.close()
+
+
+def _read_replicas(
+    database: Database | None,
+    urls: str | Sequence[str] | None,
+    databases: Sequence[Database],
+    wait: float,
+) -> ReadReplicas | None:
+    """The schema's read replicas, from URLs, ready pools, or ``FRAISEQL_READ_DATABASE_URL``."""
+    if urls is None and not databases:
+        urls = os.environ.get(READ_DATABASE_URL_ENV) or None
+    listed = urls.split(",") if isinstance(urls, str) else list(urls or ())
+    listed = [url.strip() for url in listed if url.strip()]
+    if not listed and not databases:
+        return None
+    if database is None:
+        raise ValueError("read replicas need a primary database (database_url= or database=)")
+    pools = [*databases, *(Database(PoolSettings.from_env(url)) for url in listed)]
+    return ReadReplicas(pools, wait=wait)
