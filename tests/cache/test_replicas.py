@@ -16,22 +16,17 @@ import datetime
 import json
 import os
 import secrets
-import signal
-import socket
-import subprocess
-import sys
 import time
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
 import asyncpg
-import httpx
 import pytest
 from tests.cache.items import TENANTS, load
 from tests.conftest import temporary_database
+from tests.processes import PROJECT_ROOT, AppProcess
 
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
 RESULTS = PROJECT_ROOT / "bench" / "results" / "cache-replicas.json"
 BOUND_S = 2.0
 POLL_S = 0.010
@@ -42,46 +37,13 @@ LISTED = "{ items(limit: 6) { id title } }"
 RENAME = "mutation($id: UUID!, $t: String!) { renameItem(input: {id: $id, title: $t}) { status } }"
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-class Replica:
+class Replica(AppProcess):
     """One replica's process and its HTTP client."""
 
     def __init__(self, name: str, dsn: str, env: dict[str, str], log_dir: Path) -> None:
-        self.name = name
-        port = _free_port()
-        self.base = f"http://127.0.0.1:{port}"
-        self.log = log_dir / f"replica-{name}.log"
-        with self.log.open("wb") as output:
-            self.process = subprocess.Popen(
-                [
-                    *(sys.executable, "-m", "uvicorn", "--factory"),
-                    "tests.cache.replica_app:create",
-                    *("--host", "127.0.0.1", "--port", str(port), "--no-access-log"),
-                    *("--log-level", "warning"),
-                ],
-                cwd=PROJECT_ROOT,
-                env={**os.environ, **env, "FRAISEQL_REPLICA_DSN": dsn},
-                stdin=subprocess.DEVNULL,
-                stdout=output,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
-        self.client = httpx.AsyncClient(base_url=self.base, timeout=10)
-
-    async def ready(self, within: float = 20.0) -> None:
-        deadline = time.monotonic() + within
-        while time.monotonic() < deadline:
-            assert self.process.poll() is None, self.log.read_text(errors="replace")[-3000:]
-            with contextlib.suppress(httpx.HTTPError):
-                if (await self.client.get("/ready")).status_code == 200:
-                    return
-            await asyncio.sleep(0.1)
-        raise AssertionError(f"replica {self.name} not ready: {self.log.read_text()[-3000:]}")
+        super().__init__(
+            name, "tests.cache.replica_app:create", {**env, "FRAISEQL_REPLICA_DSN": dsn}, log_dir
+        )
 
     async def post(self, query: str, variables: dict[str, Any] | None = None) -> tuple[Any, str]:
         """The decoded answer and how the cache answered (``-`` when it did not say)."""
@@ -100,16 +62,6 @@ class Replica:
         )
         (in_list,) = [i["title"] for i in listed["data"]["items"] if i["id"] == item_id]
         return by_id["data"]["item"]["title"], in_list
-
-    async def close(self) -> None:
-        await self.client.aclose()
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                await asyncio.to_thread(self.process.wait, 10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                await asyncio.to_thread(self.process.wait, 10)
 
 
 @pytest.fixture(scope="module")
