@@ -87,9 +87,20 @@ class ErrorRow:
         )  # fmt: skip
 
 
+INSTALL_LOCK = 0x4652_4149_4552_5253
+"""The advisory lock that makes concurrent installs (several app processes) wait in turn."""
+
+
 async def install_errors_table(connection: asyncpg.Connection) -> None:
-    """Create the error table and its index if they do not exist."""
-    await connection.execute(ERRORS_SQL)
+    """Create the error table and its index if they do not exist.
+
+    ``CREATE TABLE IF NOT EXISTS`` run at the same moment by two sessions can fail in one of
+    them (a unique violation on the catalog): app processes starting together would lose their
+    first errors. A transaction-scoped advisory lock runs the installs one after the other.
+    """
+    async with connection.transaction():
+        await connection.execute("SELECT pg_advisory_xact_lock($1)", INSTALL_LOCK)
+        await connection.execute(ERRORS_SQL)
 
 
 async def write_errors(connection: asyncpg.Connection, rows: Sequence[ErrorRow]) -> None:
