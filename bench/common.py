@@ -335,6 +335,40 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
+def process_cpu_seconds(pid: int) -> float | None:
+    """User + system CPU time of process ``pid`` so far (from /proc), ``None`` if unreadable."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    fields = stat.rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+async def database_cpu_seconds(dsn: str) -> dict[int, float]:
+    """CPU time so far of every server process connected to ``dsn``'s database, by pid.
+
+    Only meaningful when PostgreSQL runs on this machine (its processes readable in /proc); an
+    empty result otherwise. Subtract two readings pid by pid (:func:`cpu_spent`): a pid absent
+    from the first reading counts from zero.
+    """
+    connection = await asyncpg.connect(dsn)
+    try:
+        pids = await connection.fetch(
+            "SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
+            "AND pid <> pg_backend_pid()"
+        )
+    finally:
+        await connection.close()
+    readings = {row["pid"]: process_cpu_seconds(row["pid"]) for row in pids}
+    return {pid: seconds for pid, seconds in readings.items() if seconds is not None}
+
+
+def cpu_spent(before: dict[int, float], after: dict[int, float]) -> float:
+    """The CPU seconds spent between two :func:`database_cpu_seconds` readings."""
+    return sum(seconds - before.get(pid, 0.0) for pid, seconds in after.items())
+
+
 def log(message: str) -> None:
     print(f"[bench] {message}", file=sys.stderr, flush=True)
 

@@ -39,7 +39,14 @@ from typing import Any
 import asyncpg
 import httpx
 
-from bench.common import RESULTS_DIR, log, machine_info, write_json
+from bench.common import (
+    RESULTS_DIR,
+    cpu_spent,
+    database_cpu_seconds,
+    log,
+    machine_info,
+    write_json,
+)
 from bench.compare import load, scenarios, seed, servers
 from bench.compare.peer_sql import POOL_SIZE
 
@@ -150,8 +157,10 @@ def measure_point(
     server.wait_idle()
     script, prefix = load.write_script(workdir, f"{system}-{name}", bodies)
     cpu_before = server.cpu_seconds()
+    database_before = asyncio.run(database_cpu_seconds(dsn))
     result = load.run_wrk(server.url, script, connections, settings["duration_s"])
     cpu = server.cpu_seconds() - cpu_before
+    database_cpu = cpu_spent(database_before, asyncio.run(database_cpu_seconds(dsn)))
     result["drain_s"] = server.wait_idle()
     failed = []
     if result["non_2xx"] or result["errors"]:
@@ -167,6 +176,9 @@ def measure_point(
         scenario=name,
         connections=connections,
         server_cpu_us_per_request=cpu / max(1, result["requests"]) * 1e6,
+        # PostgreSQL's backends on the benchmark database (the other systems idle meanwhile):
+        # what a request costs the database, for the capacity model of docs/deployment/SCALING.md.
+        database_cpu_us_per_request=database_cpu / max(1, result["requests"]) * 1e6,
         load_average=os.getloadavg(),
     )
     if failed:
@@ -174,7 +186,8 @@ def measure_point(
     log(
         f"{system:>12} {name:<17} c={connections:<3} {result['rps']:8.0f} req/s  "
         f"p95 {result['latency_ms']['p95']:7.2f} ms  "
-        f"cpu {result['server_cpu_us_per_request']:7.0f} µs/req"
+        f"cpu {result['server_cpu_us_per_request']:7.0f} µs/req  "
+        f"db {result['database_cpu_us_per_request']:7.0f} µs/req"
         + (f"  FAILED: {result['failed']}" if failed else "")
     )
     return result

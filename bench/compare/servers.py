@@ -20,7 +20,7 @@ from pathlib import Path
 
 import httpx
 
-from bench.common import PROJECT_ROOT, free_port
+from bench.common import PROJECT_ROOT, free_port, process_cpu_seconds
 from bench.compare.peer_sql import POOL_SIZE
 
 HERE = Path(__file__).resolve().parent
@@ -78,9 +78,10 @@ class Server:
 
     def cpu_seconds(self) -> float:
         """User + system CPU time of the server process so far (from /proc)."""
-        stat = Path(f"/proc/{self.process.pid}/stat").read_text()
-        fields = stat.rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        seconds = process_cpu_seconds(self.process.pid)
+        if seconds is None:
+            raise RuntimeError(f"{self.system}: /proc/{self.process.pid}/stat is not readable")
+        return seconds
 
     def wait_ready(self, timeout_s: float = 60.0) -> None:
         deadline = time.monotonic() + timeout_s
