@@ -18,6 +18,7 @@ from fraiseql.db.commands import CommandRepository
 from fraiseql.db.repository import QueryRepository
 from fraiseql.db.sqlstate import map_database_error
 from fraiseql.execution.write_scope import WriteScope
+from fraiseql.native.builder import Loads
 from fraiseql.schema.model import RootFieldModel
 from fraiseql.sql.select import select_by_ids
 
@@ -30,6 +31,7 @@ async def run_batch_mutation(
     own_savepoint: bool,
     drop: Sequence[str] = (),
     read_entity: bool = True,
+    loads: Loads = orjson.loads,
 ) -> dict[str, Any]:
     """The payload source of one batch mutation: its status and one result per item.
 
@@ -57,7 +59,7 @@ async def run_batch_mutation(
         await scope.undo()  # already undone by the statement; the read below shows what stands
     else:
         await scope.keep()
-    return await _payload(outcome, root, repository, drop, read_entity)
+    return await _payload(outcome, root, repository, drop, read_entity, loads)
 
 
 async def _payload(
@@ -66,6 +68,7 @@ async def _payload(
     repository: QueryRepository,
     drop: Sequence[str],
     read_entity: bool,
+    loads: Loads,
 ) -> dict[str, Any]:
     target = root.target
     assert target is not None
@@ -75,7 +78,7 @@ async def _payload(
         for row in await repository.fetch_rows(
             select_by_ids(target, ids, drop=drop, as_bytes=True)
         ):
-            entities[row[0]] = orjson.loads(row[1])
+            entities[row[0]] = loads(row[1])
     failed = outcome.failed
     return {
         "status": outcome.status,

@@ -425,6 +425,7 @@ class Executor:
                     own_savepoint=own_savepoint,
                     drop=root.pruned,
                     read_entity=root.reads_entity,
+                    loads=root.loads,
                 )
             elif model.kind == "custom":
                 info = make_info(field, [root.key])
@@ -539,12 +540,13 @@ class Executor:
             else:
                 rendered = self.builder.render_connection(root.compiled, source)
         else:
+            loads = root.loads
             if kind == "one" and source is not None:
-                source = orjson.loads(source)
+                source = loads(source)
             elif kind == "list":
-                source = [orjson.loads(row) for row in source]
+                source = [loads(row) for row in source]
             elif kind == "connection":
-                source = parse_nodes(source)
+                source = parse_nodes(source, loads)
             resolved = None
             if shape.has_resolvers:
                 resolver_pass = ResolverPass(self.model, variables, make_info, denied)

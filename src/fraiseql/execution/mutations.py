@@ -22,6 +22,7 @@ from fraiseql.execution.batch_mutations import run_batch_mutation
 from fraiseql.execution.info import Info
 from fraiseql.execution.root_fields import resolve_custom
 from fraiseql.execution.write_scope import WriteScope
+from fraiseql.native.builder import Loads
 from fraiseql.schema.model import RootFieldModel
 from fraiseql.sql.select import select_one
 
@@ -34,12 +35,14 @@ async def run_mutation(
     own_savepoint: bool,
     drop: Sequence[str] = (),
     read_entity: bool = True,
+    loads: Loads = orjson.loads,
 ) -> dict[str, Any]:
     """The payload source of one auto mutation: status, message, id, entity, errors.
 
     The entity is read back without its top-level keys in ``drop`` (those the selection
     leaves out, see ``RootPlan.pruned``), and not at all without ``read_entity`` (a selection
-    without the entity: ``RootPlan.reads_entity``).
+    without the entity: ``RootPlan.reads_entity``); ``loads`` parses it (``RootPlan.loads``:
+    exact numbers when the payload reads a ``Decimal``).
     """
     if root.batch is not None:
         return await run_batch_mutation(
@@ -49,13 +52,16 @@ async def run_mutation(
             own_savepoint=own_savepoint,
             drop=drop,
             read_entity=read_entity,
+            loads=loads,
         )
     target = root.target
     function = root.definition.sql_function
     assert target is not None and function is not None
     session = repository.session
     if session.folded:
-        return await _run_folded(root, arguments, repository, drop=drop, read_entity=read_entity)
+        return await _run_folded(
+            root, arguments, repository, drop=drop, read_entity=read_entity, loads=loads
+        )
     scope = await WriteScope.open(session, own_savepoint=own_savepoint)
     try:
         outcome = await CommandRepository(session).call(function, arguments)
@@ -77,7 +83,7 @@ async def run_mutation(
         text = await repository.fetch_value(
             select_one(target, "id", str(outcome.id), drop=drop, as_bytes=True)
         )
-        entity = None if text is None else orjson.loads(text)
+        entity = None if text is None else loads(text)
     return {
         "status": outcome.status,
         "message": outcome.message,
@@ -94,6 +100,7 @@ async def _run_folded(
     *,
     drop: Sequence[str],
     read_entity: bool,
+    loads: Loads,
 ) -> dict[str, Any]:
     """``run_mutation`` as the request's one statement: call and read-back in one round trip."""
     target, function = root.target, root.definition.sql_function
@@ -114,7 +121,7 @@ async def _run_folded(
         "status": outcome.status,
         "message": outcome.message,
         "id": str(outcome.id) if outcome.id is not None else None,
-        "entity": None if text is None else orjson.loads(text),
+        "entity": None if text is None else loads(text),
         "errors": outcome.errors,
     }
 

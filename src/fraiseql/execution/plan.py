@@ -35,6 +35,7 @@ from fraiseql.execution.pruning import reads_entity, unselected_keys
 from fraiseql.execution.selection import collect_fields, directive_variables
 from fraiseql.execution.shapes import FieldPlan, Shape, ShapeBuilder
 from fraiseql.native import active_builder
+from fraiseql.native.builder import Loads, exact_loads, reads_decimals
 from fraiseql.schema.model import RootFieldModel
 
 INTROSPECTION_FIELDS = frozenset({"__schema", "__type"})
@@ -66,10 +67,15 @@ class RootPlan:
     constant_arguments: bool = dataclass_field(init=False, default=False)
     cached_arguments: dict[str, Any] | None = dataclass_field(init=False, default=None)
     cached_statement: Any = dataclass_field(init=False, default=None)
+    loads: Loads = dataclass_field(init=False, default=orjson.loads)
+    """The parser of the documents this root field reads (exact numbers when it reads a
+    ``Decimal``, see :func:`~fraiseql.native.builder.loads_for`), chosen once per plan."""
 
     def __post_init__(self) -> None:
         # '"key":', encoded once per plan instead of once per request
         self.member_prefix = orjson.dumps(self.key) + b":"
+        if self.shape is not None and reads_decimals(self.shape):
+            self.loads = exact_loads
         # An auto read whose arguments are all literals runs the same statement every time: its
         # coerced arguments and its statement are kept after the first request (see
         # ``remember_arguments`` and ``fetch_auto``). Variables anywhere in them: built each time.
