@@ -36,7 +36,8 @@ async def test_generate_up_status_down_round_trip(server_dsn: str, tmp_path: Pat
             "add_note_body", history, database_url=dsn, schema_dir=schema
         )
         assert up_file.name.endswith("_add_note_body.up.sql")
-        assert "ADD COLUMN body TEXT NOT NULL DEFAULT ''" in up_file.read_text()
+        # the declared side is pg_dump's text of the tree: its default reads ''::text
+        assert "ADD COLUMN body TEXT NOT NULL DEFAULT CAST('' AS text)" in up_file.read_text()
         assert "DROP COLUMN body" in down_file.read_text()
         version = up_file.name.split("_", 1)[0]
 

@@ -11,7 +11,7 @@ Exit status:
 - 1: ``diff`` found differences (listed), none of them destructive or ``--allow-destructive``;
 - 2: an error: bad input (a migration name already used, a schema that cannot be turned into
   DDL, a missing directory), a database that cannot be reached, a migration or build that
-  failed (a failed migration leaves the database as it was), Confiture not installed;
+  failed (either leaves the database as it was), Confiture not installed;
 - 3: refused: the change would drop a table, column or function (and their data) and
   ``--allow-destructive`` was not given. Nothing was written or applied.
 """
@@ -98,7 +98,11 @@ def build_command(
         ),
     ] = False,
 ) -> None:
-    """Build the database from scratch from the schema tree; record every migration as applied."""
+    """Build the database from the schema tree in one transaction; mark the migrations applied.
+
+    A file that fails leaves the database as it was (with --drop-schemas too); the error names
+    the file and the line.
+    """
     from fraiseql.migrations import build
 
     result = _run(
@@ -108,9 +112,12 @@ def build_command(
         migrations_dir=migrations_dir,
         drop_schemas=drop_schemas,
     )
+    for warning in result.warnings:
+        typer.echo(f"warning: {warning}", err=True)
     typer.echo(
         f"built {schema_dir}: {result.files} files, {result.statements} statements"
-        f" in {result.seconds:.3f} s; {len(result.migrations_marked)} migrations marked applied"
+        f" in {result.seconds:.3f} s (one transaction);"
+        f" {len(result.migrations_marked)} migrations marked applied"
     )
 
 
@@ -126,7 +133,11 @@ def generate_command(
     ] = False,
     allow_destructive: AllowDestructive = False,
 ) -> None:
-    """Write a migration: from the live database to the schema tree, or empty with --empty."""
+    """Write a migration: from the live database to the schema tree, or empty with --empty.
+
+    The tree is built in a scratch database on the same server (the role needs CREATEDB) and
+    both databases are compared as pg_dump prints them.
+    """
     from fraiseql.migrations import generate
 
     url = None if empty else _url(database_url)

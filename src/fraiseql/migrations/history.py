@@ -5,9 +5,8 @@ form). Confiture applies each one in a transaction with its ledger row in ``tb_c
 a migration that fails halfway leaves the database as it was before it.
 
 :func:`generate` writes such a pair: empty, for a hand-written migration (expand/contract
-steps), or computed by Confiture's ``SchemaDiffer`` from the live database (``pg_dump``) to the
-declared ``db/schema/`` tree, as ``confiture migrate diff --from db --to db/schema --generate``
-does.
+steps), or computed by Confiture's ``SchemaDiffer`` from the live database to the declared
+``db/schema/`` tree, both sides as ``pg_dump`` prints them (:mod:`fraiseql.migrations.dump`).
 """
 
 from __future__ import annotations
@@ -18,9 +17,10 @@ from datetime import datetime
 from pathlib import Path
 
 from fraiseql.migrations import _confiture
+from fraiseql.migrations.dump import declared_ddl, live_ddl
 from fraiseql.migrations.errors import DestructiveChangeError, MigrationsError
 
-__all__ = ["MigrationState", "down", "generate", "live_ddl", "status", "up"]
+__all__ = ["MigrationState", "down", "generate", "status", "up"]
 
 _NAME = re.compile(r"^[a-z0-9_]+$")
 
@@ -103,24 +103,6 @@ def status(database_url: str, migrations_dir: str | Path = "db/migrations") -> l
     ]
 
 
-def live_ddl(database_url: str) -> str:
-    """The schema DDL of the live database (``pg_dump --schema-only``, Confiture's tables out)."""
-    temp = _confiture.module("confiture.core.temp_database")
-    drift = _confiture.module("confiture.core.drift")
-    try:
-        raw = temp.pg_dump_schema(
-            database_url, exclude_tables=sorted(drift.SchemaDriftDetector.SYSTEM_TABLES)
-        )
-    except Exception as error:  # SchemaError: pg_dump missing or failing
-        raise _confiture.wrap_errors(error) from error
-    return str(temp.clean_pg_dump_output(raw))
-
-
-def _declared_sql(schema_dir: str | Path) -> str:
-    desired = _confiture.module("confiture.core.desired_state")
-    return str(desired.load_desired_state(str(schema_dir)).read())
-
-
 def generate(
     name: str,
     migrations_dir: str | Path = "db/migrations",
@@ -133,8 +115,10 @@ def generate(
     """Write the migration ``name``; return its files (up first).
 
     Without ``database_url``: an empty ``.up.sql`` / ``.down.sql`` pair to fill in. With it: the
-    statements that take the live database to the ``schema_dir`` tree (Confiture's differ and
-    SQL generator). A change that drops a table, column or sequence (data) or a function or
+    statements that take the live database to the ``schema_dir`` tree: Confiture's differ and
+    SQL generator over two ``pg_dump`` texts, the live database's and that of a scratch database
+    built from the tree (:func:`fraiseql.migrations.dump.declared_ddl`; the role needs
+    ``CREATEDB``). A change that drops a table, column or sequence (data) or a function or
     view is refused with :class:`DestructiveChangeError` unless ``allow_destructive``. A name
     already used by another migration is refused.
     """
@@ -175,7 +159,12 @@ def generate(
     destructive = _confiture.module("confiture.core.destructive")
     schema_change = _confiture.module("confiture.core.schema_change")
     try:
-        diff = differ.SchemaDiffer().compare(live_ddl(database_url), _declared_sql(schema_dir))
+        # Both sides as pg_dump prints them (the tree built in a scratch database): the
+        # differ sees PostgreSQL's text twice, not source files against a dump.
+        diff = differ.SchemaDiffer().compare(
+            live_ddl(database_url, keep_extensions=True),
+            declared_ddl(schema_dir, database_url, keep_extensions=True),
+        )
     except MigrationsError:
         raise
     except Exception as error:  # DifferError
