@@ -42,13 +42,17 @@ def _free_port() -> int:
 class Dev:
     """A running ``fraiseql dev``, its output collected line by line."""
 
-    def __init__(self, project: Path, dsn: str) -> None:
+    def __init__(self, project: Path, dsn: str | None) -> None:
+        """Start it on ``dsn``; ``None``: without FRAISEQL_DATABASE_URL (the embedded server)."""
         self.port = _free_port()
         self.url = f"http://127.0.0.1:{self.port}/graphql"
+        env = {key: value for key, value in os.environ.items() if key != "FRAISEQL_DATABASE_URL"}
+        if dsn is not None:
+            env["FRAISEQL_DATABASE_URL"] = dsn
         self.process = subprocess.Popen(
             [*DEV, "--port", str(self.port)],
             cwd=project,
-            env={**os.environ, "FRAISEQL_DATABASE_URL": dsn, "PYTHONUNBUFFERED": "1"},
+            env={**env, "PYTHONUNBUFFERED": "1"},
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,

@@ -15,7 +15,9 @@ from contextlib import contextmanager
 import httpx
 import pytest
 import typer
+from typer.testing import CliRunner
 
+from fraiseql.cli.main import app
 from fraiseql.cli.serve import worker_count
 
 
@@ -60,8 +62,12 @@ def test_workers_auto_and_numbers() -> None:
             worker_count(wrong)
 
 
-async def test_two_workers_answer_and_a_stop_finishes_what_runs(blog_database: str) -> None:
-    with served(blog_database, "tests.cli.serve_app:build", "--workers", "2") as (process, url):
+@pytest.mark.parametrize("server", ["uvicorn", "granian"])
+async def test_two_workers_answer_and_a_stop_finishes_what_runs(
+    blog_database: str, server: str
+) -> None:
+    arguments = ("tests.cli.serve_app:build", "--workers", "2", "--server", server)
+    with served(blog_database, *arguments) as (process, url):
         pids = set()
         async with asyncio.timeout(20):
             while len(pids) < 2:
@@ -80,12 +86,34 @@ async def test_two_workers_answer_and_a_stop_finishes_what_runs(blog_database: s
         assert await asyncio.to_thread(process.wait, 15) == 0
 
 
-def test_a_wrong_target_fails_before_serving() -> None:
+@pytest.mark.parametrize("server", ["uvicorn", "granian"])
+def test_a_wrong_target_fails_before_serving(server: str) -> None:
     result = subprocess.run(
-        [sys.executable, "-m", "fraiseql", "serve", "tests.cli.nothing_here:app"],
+        [
+            sys.executable,
+            "-m",
+            "fraiseql",
+            "serve",
+            "tests.cli.nothing_here:app",
+            "--server",
+            server,
+        ],
         capture_output=True,
         text=True,
         timeout=30,
         check=False,
     )
     assert result.returncode == 2 and "cannot import" in result.stderr
+
+
+def test_granian_missing_names_the_extra(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "granian", None)  # as if it were not installed
+    result = CliRunner().invoke(app, ["serve", "tests.cli.serve_app:build", "--server", "granian"])
+    assert result.exit_code == 2, result.output
+    assert "pip install 'fraiseql[serve-granian]'" in result.output
+
+
+def test_an_unknown_server_is_refused() -> None:
+    result = CliRunner().invoke(app, ["serve", "tests.cli.serve_app:build", "--server", "gunicorn"])
+    assert result.exit_code == 2
+    assert "uvicorn" in result.output and "granian" in result.output

@@ -9,6 +9,9 @@ from fraiseql.cli.dev import dev_command
 from fraiseql.cli.drift import drift_command
 from fraiseql.cli.errors import errors_app
 from fraiseql.cli.generate import generate_app
+from fraiseql.cli.generate_migration import migration_command
+from fraiseql.cli.generate_model import model_command
+from fraiseql.cli.generate_resolver import resolver_command
 from fraiseql.cli.init import init_command
 from fraiseql.cli.migrate import migrate_app
 from fraiseql.cli.schema_print import schema_command
@@ -28,6 +31,9 @@ app.command("init")(init_command)
 app.command("dev")(dev_command)
 app.add_typer(errors_app, name="errors")
 app.add_typer(generate_app, name="generate")
+generate_app.command("model")(model_command)
+generate_app.command("migration")(migration_command)
+generate_app.command("resolver")(resolver_command)
 app.add_typer(codegen_app, name="codegen")
 app.add_typer(migrate_app, name="migrate")
 

@@ -1,13 +1,16 @@
 """``fraiseql serve TARGET``: serve an app in production, with several worker processes.
 
-Uvicorn runs the workers: each is a process with its own event loop, pool and listener, and
-they share the listening socket (the kernel hands each new connection to one of them). On
-SIGTERM or SIGINT every worker stops taking connections, finishes the requests it holds (for
-at most ``--graceful-timeout`` seconds), closes its pool and exits.
+Uvicorn (the default, ``--server uvicorn``) or Granian (``--server granian``, the
+``serve-granian`` extra, see :mod:`fraiseql.cli.serve_granian`) runs the workers: each is a
+process with its own event loop, pool and listener, and they share the listening socket (the
+kernel hands each new connection to one of them). On SIGTERM or SIGINT every worker stops
+taking connections, finishes the requests it holds (for at most ``--graceful-timeout``
+seconds), closes its pool and exits.
 """
 
 from __future__ import annotations
 
+import enum
 import os
 from typing import Annotated
 
@@ -17,6 +20,13 @@ from fraiseql.cli.target import resolve
 
 TARGET_HELP = "The app as 'module:attribute' (an app, or a function making one)."
 WORKERS_HELP = "How many worker processes: a number, or 'auto' (one per CPU)."
+
+
+class ServerName(enum.StrEnum):
+    """The HTTP servers ``--server`` can run."""
+
+    UVICORN = "uvicorn"
+    GRANIAN = "granian"
 
 
 def worker_count(value: str) -> int:
@@ -56,12 +66,35 @@ def serve_command(
     forwarded_allow_ips: Annotated[
         str, typer.Option(help="The proxies trusted with --proxy-headers (comma separated).")
     ] = "127.0.0.1",
-    log_level: Annotated[str, typer.Option(help="Uvicorn's log level.")] = "info",
+    log_level: Annotated[str, typer.Option(help="The server's log level.")] = "info",
+    server: Annotated[
+        ServerName,
+        typer.Option(help="The HTTP server: uvicorn, or granian (the serve-granian extra)."),
+    ] = ServerName.UVICORN,
 ) -> None:
-    """Serve TARGET with uvicorn: several workers, graceful shutdown, no reload."""
+    """Serve TARGET with uvicorn or granian: several workers, graceful shutdown, no reload."""
+    count = worker_count(workers)
+    if server is ServerName.GRANIAN:
+        from fraiseql.cli.serve_granian import GranianUnavailableError, serve_with_granian
+
+        try:
+            serve_with_granian(
+                target,
+                host=host,
+                port=port,
+                workers=count,
+                graceful_timeout=graceful_timeout,
+                keep_alive=keep_alive,
+                proxy_headers=proxy_headers,
+                forwarded_allow_ips=forwarded_allow_ips,
+                log_level=log_level,
+            )
+        except GranianUnavailableError as error:
+            typer.echo(f"Error: {error}", err=True)
+            raise typer.Exit(2) from None
+        return
     import uvicorn
 
-    count = worker_count(workers)
     factory = resolve(target).is_factory  # fails here, clearly, when the target is wrong
     uvicorn.run(
         target,
