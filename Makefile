@@ -7,12 +7,12 @@ NATIVE := $(VENV)/.native-stamp
 LINT_PATHS := src tests examples $(wildcard bench)
 NATIVE_SOURCES := $(wildcard src/fraiseql/native/*.c src/fraiseql/native/*.h)
 
-.PHONY: install demo chat test lint clean bench bench-quick bench-compare bench-compare-quick bench-wrk
+.PHONY: install demo chat test lint clean bench bench-quick bench-compare bench-compare-quick bench-wrk docs docs-serve
 
 $(STAMP): pyproject.toml setup.py
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip 'setuptools>=77' wheel
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet -e '.[dev,docs,serve-granian]'
 	touch $(STAMP)
 
 # The editable install builds the C extension once; rebuild it in place when its sources change.
@@ -29,6 +29,18 @@ demo: $(NATIVE)
 # over WebSocket and SSE; an embedded PostgreSQL of its own unless FRAISEQL_DATABASE_URL is set.
 chat: $(NATIVE)
 	$(BIN)/python -m examples.chat.serve
+
+# The multi-tenant SaaS example (examples/saas): GraphQL at http://127.0.0.1:8002/graphql behind
+# JWT login; its own embedded PostgreSQL (.fraiseql/saas-pgdata) unless FRAISEQL_DATABASE_URL is set.
+.PHONY: saas
+saas: $(NATIVE)
+	$(BIN)/python -m examples.saas.serve
+
+# The event-sourcing example (examples/event_sourcing): GraphQL at http://127.0.0.1:8003/graphql,
+# its catch-up projector beside it; its own embedded PostgreSQL unless FRAISEQL_DATABASE_URL is set.
+.PHONY: events
+events: $(NATIVE)
+	$(BIN)/python -m examples.event_sourcing.serve
 
 # The suite runs twice: with the C core (required to load) and with the pure-Python builder.
 test: $(NATIVE)
@@ -74,6 +86,14 @@ bench-compare: $(NATIVE) $(COMPARE_STAMP) bench-wrk
 # below FRAISEQL_BENCH_MIN_FLOOR_RATIO (default 0.7) of the floor or on any failed request.
 bench-compare-quick: $(NATIVE) bench-wrk
 	$(BIN)/python -m bench.compare.run --quick
+
+# The documentation site (mkdocs.yml, mkdocs-material): built into build/site, or served with
+# live reload on http://127.0.0.1:8004/. tests/docs builds it with --strict too.
+docs: $(NATIVE)
+	NO_MKDOCS_2_WARNING=1 $(BIN)/python -m mkdocs build --strict
+
+docs-serve: $(NATIVE)
+	NO_MKDOCS_2_WARNING=1 $(BIN)/python -m mkdocs serve --dev-addr 127.0.0.1:8004
 
 lint: $(STAMP)
 	$(BIN)/python -m ruff check $(LINT_PATHS)

@@ -6,7 +6,7 @@ see ``bench.compare.seed``; ``--quick``: the 30 000-post one) and gives it Frais
 statements FraiseQL's planner writes for a few DateTime orderings and filters, it prints
 PostgreSQL's ``EXPLAIN (ANALYZE, BUFFERS)``: whether the index is used, and the execution time,
 beside the same statements with the old plain cast (``(data->>'created_at')::timestamptz``).
-It writes nothing; ``docs/guides/queries.md`` quotes a run.
+It writes nothing; ``docs/guides/WRITING_QUERIES.md`` quotes a run.
 """
 
 from __future__ import annotations

@@ -10,7 +10,7 @@ every table it reads.
 
 **The header is not authentication.** Any client can send any organisation's id: it stands in,
 for the demo only, for what a real application takes from a verified token (see
-docs/guides/multi-tenancy.md). ``single_tenant_app`` (and ``build(tenancy=False)``) serves the
+docs/guides/MULTI_TENANCY.md). ``single_tenant_app`` (and ``build(tenancy=False)``) serves the
 same schema as the connecting user, without role or claims: every organisation's rows, as the
 benchmarks and the cross-tenant tests need.
 """

@@ -17,7 +17,7 @@ The app refuses to start unless RLS confines that role on every table it reads.
 
 **The header and the parameters are not authentication.** Any client can send any ids: they
 stand in, for the demo only, for what a real application takes from a verified token (see
-docs/guides/multi-tenancy.md). ``build(tenancy=False)`` drops the role and the tenant claim
+docs/guides/MULTI_TENANCY.md). ``build(tenancy=False)`` drops the role and the tenant claim
 (every organisation's rows, as benchmarks need) and keeps the user claim.
 """
 
