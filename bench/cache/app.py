@@ -2,7 +2,8 @@
 
 ``BENCH_CACHE_MODE`` says which: ``memory`` (the response cache in process, ``MemoryCache``),
 ``redis`` (``RedisCache`` at ``BENCH_CACHE_REDIS_URL`` under ``BENCH_CACHE_REDIS_PREFIX``) or
-``uncached`` (the same field without a policy: no cache at all). The database is
+``uncached`` (the same field without a policy: no cache at all) or ``kept`` (uncached, with the
+request settings kept on the pooled sessions: ``PoolSettings(keep_settings=True)``). The database is
 ``BENCH_CACHE_DSN``; the pool's other settings come from the ``FRAISEQL_POOL_*`` variables.
 """
 
@@ -15,7 +16,7 @@ import fraiseql
 from bench.cache import model
 from fraiseql.db.pool import Database, PoolSettings
 
-MODES = ("memory", "redis", "uncached")
+MODES = ("memory", "redis", "uncached", "kept")
 
 
 def backend(mode: str) -> Any:
@@ -31,7 +32,7 @@ def backend(mode: str) -> Any:
             url=os.environ.get("BENCH_CACHE_REDIS_URL", "redis://127.0.0.1:6379/0"),
             prefix=os.environ.get("BENCH_CACHE_REDIS_PREFIX", "fraiseql:bench-cache:"),
         )
-    if mode == "uncached":
+    if mode in ("uncached", "kept"):
         return None
     raise SystemExit(f"BENCH_CACHE_MODE must be one of {MODES}, not {mode!r}")
 
@@ -41,11 +42,11 @@ def create() -> Any:
     mode = os.environ.get("BENCH_CACHE_MODE", "memory")
     dsn = os.environ["BENCH_CACHE_DSN"]
     cache = backend(mode)
-    query = model.plain_items if mode == "uncached" else model.cached_items
+    query = model.plain_items if mode in ("uncached", "kept") else model.cached_items
     return fraiseql.create_app(
         types=[model.Item],
         queries=[query],
-        database=Database(PoolSettings.from_env(dsn)),
+        database=Database(PoolSettings.from_env(dsn, keep_settings=mode == "kept")),
         session=model.SESSION,
         context_getter=model.context,
         graphiql=False,

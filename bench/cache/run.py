@@ -11,6 +11,8 @@ no access log) and a pool of ``POOL_SIZE`` connections, all kept running for the
 - ``redis``: the same with ``RedisCache`` (every hit read from Redis), skipped with its reason
   when ``fraiseql.cache.redis`` is missing or no Redis answers at ``--redis-url``;
 - ``uncached``: the same root field without a ``CachePolicy``, read from PostgreSQL each time;
+- ``kept``: ``uncached`` with the settings kept on the pooled sessions (``keep_settings``: one
+  round trip for a tenant's repeated reads instead of four);
 - ``floor``: :mod:`bench.cache.floor`, a raw ASGI endpoint doing the uncached read by hand
   (BEGIN, ``set_config``, FraiseQL's own SELECT, COMMIT, projected bytes).
 
@@ -76,11 +78,12 @@ from bench.common import (
     write_json,
 )
 
-SYSTEMS = ("memory", "redis", "uncached", "floor")
+SYSTEMS = ("memory", "redis", "uncached", "kept", "floor")
 LABELS = {
     "memory": "FraiseQL, cache hit (MemoryCache)",
     "redis": "FraiseQL, cache hit (RedisCache)",
     "uncached": "FraiseQL, uncached",
+    "kept": "FraiseQL, uncached, settings kept on the session",
     "floor": "floor (raw ASGI + asyncpg)",
 }
 CACHED = ("memory", "redis")
@@ -91,6 +94,8 @@ RATIOS = (
     ("redis_over_memory", "redis", "memory", "redis hit / memory hit"),
     ("redis_over_floor", "redis", "floor", "redis hit / floor"),
     ("uncached_over_floor", "uncached", "floor", "uncached / floor"),
+    ("kept_over_uncached", "kept", "uncached", "kept settings / uncached"),
+    ("kept_over_floor", "kept", "floor", "kept settings / floor"),
 )
 """The reported ratios of req/s: key, numerator, denominator, label."""
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"

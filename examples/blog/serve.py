@@ -67,6 +67,10 @@ async def prepare_database(reset: bool, posts: int) -> str:
 
         print("No FRAISEQL_DATABASE_URL: starting the embedded PostgreSQL in .fraiseql/pgdata ...")
         dsn = await asyncio.to_thread(embedded_dsn, PROJECT_ROOT / ".fraiseql" / "pgdata")
+        # A direct connection to a server of our own: a tenant's settings may stay on the
+        # pooled sessions (one round trip per repeated read instead of four; see
+        # fraiseql.db.session_state). Never through a transaction-pooling proxy.
+        os.environ.setdefault("FRAISEQL_POOL_KEEP_SETTINGS", "1")
     if reset or not await _has_current_data(dsn):
         started = time.perf_counter()
         print(f"Loading the example blog ({posts} posts) ...")

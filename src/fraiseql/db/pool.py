@@ -21,6 +21,8 @@ from typing import Any
 
 import asyncpg
 
+from fraiseql.db.admission import DEFAULT_INTERVAL, DEFAULT_TARGET, AdmissionController
+from fraiseql.db.session_state import FOR_REQUEST, SettingsConnection, clean
 from fraiseql.execution.outcome import ServiceUnavailable
 
 logger = logging.getLogger("fraiseql.db")
@@ -49,6 +51,16 @@ class PoolSettings:
     admitted requests (``bench/overload.py``: at 200 connections, 93 % refused and a fifth of
     the peak's successful requests per second); ``acquire_timeout`` bounds the wait instead.
     Set it for clients that honour ``Retry-After``.
+
+    ``admission`` refuses new requests, before their body is read, while the wait for a
+    connection stays above ``queue_target`` seconds for ``queue_interval`` seconds (see
+    :mod:`fraiseql.db.admission`): 503 with ``Retry-After`` instead of a growing queue.
+
+    ``keep_settings`` lets a read that is one statement leave its settings (claims, role) on
+    the connection's session, set only when they change: one round trip instead of four for a
+    tenant's repeated reads (see :mod:`fraiseql.db.session_state`). **Only for connections
+    that are PostgreSQL sessions** (direct, or PgBouncer in session mode), never behind
+    transaction pooling; off by default.
     """
 
     dsn: str
@@ -61,6 +73,10 @@ class PoolSettings:
     retry_min_delay: float = 0.5
     retry_max_delay: float = 10.0
     max_waiting: int | None = None
+    keep_settings: bool = False
+    admission: bool = False
+    queue_target: float = DEFAULT_TARGET
+    queue_interval: float = DEFAULT_INTERVAL
 
     @property
     def waiting_limit(self) -> float:
@@ -73,8 +89,10 @@ class PoolSettings:
 
         ``FRAISEQL_POOL_MIN_SIZE``, ``FRAISEQL_POOL_MAX_SIZE``, ``FRAISEQL_POOL_ACQUIRE_TIMEOUT``
         (seconds), ``FRAISEQL_POOL_MAX_WAITING``, ``FRAISEQL_POOL_STATEMENT_CACHE_SIZE`` (0 turns
-        asyncpg's statement cache off) and ``FRAISEQL_STATEMENT_TIMEOUT_MS`` replace the
-        defaults; ``overrides`` win
+        asyncpg's statement cache off), ``FRAISEQL_STATEMENT_TIMEOUT_MS``,
+        ``FRAISEQL_POOL_KEEP_SETTINGS`` and ``FRAISEQL_POOL_ADMISSION`` (``1``/``true`` or
+        ``0``/``false``), ``FRAISEQL_POOL_QUEUE_TARGET`` and ``FRAISEQL_POOL_QUEUE_INTERVAL``
+        (seconds) replace the defaults; ``overrides`` win
         over both. A value that is not a positive number (zero allowed for the minimum size), or a
         minimum above the maximum, is a ``ValueError`` naming the variable.
         """
@@ -93,6 +111,16 @@ class PoolSettings:
             if value is None or value < 0 or (value == 0 and name not in _ZERO_ALLOWED):
                 raise ValueError(f"{variable} must be a positive {kind.__name__}, not {text!r}")
             from_environment[name] = value
+        keep = os.environ.get(KEEP_SETTINGS_ENV, "").strip().lower()
+        if keep:
+            if keep not in _BOOLEANS:
+                raise ValueError(f"{KEEP_SETTINGS_ENV} must be 1, true, 0 or false, not {keep!r}")
+            from_environment["keep_settings"] = _BOOLEANS[keep]
+        admission = os.environ.get(ADMISSION_ENV, "").strip().lower()
+        if admission:
+            if admission not in _BOOLEANS:
+                raise ValueError(f"{ADMISSION_ENV} must be 1, true, 0 or false, not {admission!r}")
+            from_environment["admission"] = _BOOLEANS[admission]
         settings = cls(dsn=dsn, **{**from_environment, **overrides})
         if settings.min_size > settings.max_size:
             raise ValueError(
@@ -101,6 +129,10 @@ class PoolSettings:
             )
         return settings
 
+
+KEEP_SETTINGS_ENV = "FRAISEQL_POOL_KEEP_SETTINGS"
+ADMISSION_ENV = "FRAISEQL_POOL_ADMISSION"
+_BOOLEANS = {"1": True, "true": True, "yes": True, "0": False, "false": False, "no": False}
 
 _ZERO_ALLOWED = frozenset({"min_size", "statement_cache_size"})
 """Settings for which 0 means something: no idle connection kept, no statement cache (behind
@@ -113,6 +145,8 @@ POOL_ENV: dict[str, tuple[str, type[int] | type[float]]] = {
     "FRAISEQL_STATEMENT_TIMEOUT_MS": ("statement_timeout_ms", int),
     "FRAISEQL_POOL_MAX_WAITING": ("max_waiting", int),
     "FRAISEQL_POOL_STATEMENT_CACHE_SIZE": ("statement_cache_size", int),
+    "FRAISEQL_POOL_QUEUE_TARGET": ("queue_target", float),
+    "FRAISEQL_POOL_QUEUE_INTERVAL": ("queue_interval", float),
 }
 """Environment variables read by :meth:`PoolSettings.from_env`: the setting and its type."""
 
@@ -148,6 +182,13 @@ class Database:
         """Requests waiting for a connection now (see ``PoolSettings.max_waiting``)."""
         self.refused = 0
         """Requests refused because too many were waiting."""
+        self.admission = (
+            AdmissionController(settings.queue_target, settings.queue_interval)
+            if settings.admission
+            else None
+        )
+        """Admission by time in queue (``PoolSettings.admission``), asked before a request is
+        read."""
 
     def _report(self, record: Any) -> None:
         for observer in self.statement_observers:
@@ -171,6 +212,11 @@ class Database:
         if self.observe_statements:
             connection.add_query_logger(self._report)
 
+    async def _setup_connection(self, connection: asyncpg.pool.PoolConnectionProxy) -> None:
+        """Hand a connection out clean, unless a request session takes it (it sets its own)."""
+        if not FOR_REQUEST.get():
+            await clean(connection, self.settings.statement_timeout_ms)
+
     async def open(self) -> None:
         """Create the pool (idempotent)."""
         if self._pool is not None:
@@ -184,6 +230,10 @@ class Database:
             timeout=settings.connect_timeout,
             init=self._init_connection,
             reset=self._reset_connection,
+            # Settings kept on sessions (keep_settings) are known per connection, and cleaned
+            # before anyone but a request session gets one.
+            connection_class=SettingsConnection,
+            setup=self._setup_connection if settings.keep_settings else None,
             server_settings={
                 "application_name": "fraiseql",
                 "statement_timeout": str(settings.statement_timeout_ms),

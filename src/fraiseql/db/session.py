@@ -11,6 +11,7 @@ from types import TracebackType
 import asyncpg
 from asyncpg.transaction import Transaction
 
+from fraiseql.db import session_state
 from fraiseql.db.pool import Database
 from fraiseql.execution.outcome import ServiceUnavailable
 from fraiseql.security.claims import set_config_statement
@@ -43,6 +44,7 @@ class RequestSession:
         "_connection",
         "_database",
         "_folded",
+        "_keep",
         "_lock",
         "_readonly",
         "_report_lsn",
@@ -70,7 +72,11 @@ class RequestSession:
         self._readonly = readonly
         self._settings = settings or []
         self._folded = folded
-        self._transactional = not folded and (transactional or bool(self._settings))
+        self._keep = database is not None and database.settings.keep_settings
+        # Settings need a transaction to be local to, unless the session keeps them.
+        self._transactional = not folded and (
+            transactional or (bool(self._settings) and not self._keep)
+        )
         self._rollback = False
         self._connection: asyncpg.pool.PoolConnectionProxy | None = None
         self._transaction: Transaction | None = None
@@ -89,18 +95,33 @@ class RequestSession:
         """
         if not self._folded or self._connection is not None:
             raise RuntimeError("fetchrow_folded runs the one statement of a folded session")
-        flat = [part for pair in self._settings for part in pair]
         async with self._lock:
             self._folded = False  # _ensure may take the connection now, once, without BEGIN
             try:
-                connection = await self._ensure()
+                connection = await self._ensure(apply_settings=False)
             finally:
                 self._folded = True
+            flat = [part for pair in self._local_settings(connection) for part in pair]
             return await connection.fetchrow(sql, *args, flat)
+
+    def _local_settings(
+        self, connection: asyncpg.pool.PoolConnectionProxy
+    ) -> list[tuple[str, str]]:
+        """The request's settings, plus resets of any the connection's session keeps."""
+        if not self._keep:
+            return self._settings
+        assert self._database is not None
+        timeout = self._database.settings.statement_timeout_ms
+        return session_state.covering(session_state.kept_on(connection), self._settings, timeout)
 
     def mark_rollback(self) -> None:
         """End the request transaction with ROLLBACK instead of COMMIT (a failed write)."""
         self._rollback = True
+
+    @property
+    def rolls_back(self) -> bool:
+        """Whether the request transaction will end with ROLLBACK (see :meth:`mark_rollback`)."""
+        return self._rollback
 
     async def connection(self) -> asyncpg.pool.PoolConnectionProxy:
         """The request's connection, inside its transaction.
@@ -117,7 +138,7 @@ class RequestSession:
         async with self._lock:
             yield await self._ensure()
 
-    async def _ensure(self) -> asyncpg.pool.PoolConnectionProxy:
+    async def _ensure(self, *, apply_settings: bool = True) -> asyncpg.pool.PoolConnectionProxy:
         if self._folded:
             raise RuntimeError(
                 "a folded request session runs only its one statement (fetchrow_folded)"
@@ -136,11 +157,20 @@ class RequestSession:
                     retry_after=1,
                 )
             database.waiting += 1
+            admission = database.admission
+            started = admission.enter() if admission is not None else 0.0
             try:
                 # asyncio.timeout, not acquire(timeout=...): asyncpg's own timeout runs the
                 # acquisition in a new task (wait_for), a cost paid on every request.
                 async with asyncio.timeout(settings.acquire_timeout):
-                    connection = await pool.acquire()
+                    if self._keep:
+                        token = session_state.FOR_REQUEST.set(True)  # no cleaning: set below
+                        try:
+                            connection = await pool.acquire()
+                        finally:
+                            session_state.FOR_REQUEST.reset(token)
+                    else:
+                        connection = await pool.acquire()
             except TimeoutError:
                 raise ServiceUnavailable(
                     "The server is busy: no database connection was free in time. Try again.",
@@ -155,7 +185,17 @@ class RequestSession:
                 ) from None
             finally:
                 database.waiting -= 1
+                if admission is not None:  # the time in queue drives admission
+                    admission.leave(started)
             if not self._transactional:
+                if self._keep and apply_settings:
+                    try:
+                        await session_state.apply(
+                            connection, self._settings, settings.statement_timeout_ms
+                        )
+                    except BaseException:
+                        await pool.release(connection)
+                        raise
                 self._connection = connection
                 return connection
             try:
@@ -165,8 +205,9 @@ class RequestSession:
                     readonly=self._readonly,
                 )
                 await transaction.start()
-                if self._settings:
-                    sql, params = set_config_statement(self._settings)
+                local = self._local_settings(connection)
+                if local:
+                    sql, params = set_config_statement(local)
                     await connection.execute(sql, *params)
             except BaseException:
                 await self._database.pool.release(connection)

@@ -209,6 +209,27 @@ class RuntimeCollector(Collector):
             "Requests answered 503 at once because too many were waiting for a connection.",
             value=self.database.refused if self.database is not None else 0,
         )
+        admission = getattr(self.database, "admission", None)
+        yield CounterMetricFamily(
+            "fraiseql_admission_refused",
+            "Requests answered 503 before being read: the wait for a connection stayed too long.",
+            value=admission.refused if admission is not None else 0,
+        )
+        yield CounterMetricFamily(
+            "fraiseql_admission_overloaded_intervals",
+            "Intervals in which every wait for a connection was above the queue target.",
+            value=admission.overloaded_intervals if admission is not None else 0,
+        )
+        yield GaugeMetricFamily(
+            "fraiseql_admission_overloaded",
+            "1 while new requests that would wait too long for a connection are refused.",
+            value=int(admission.overloaded) if admission is not None else 0,
+        )
+        yield GaugeMetricFamily(
+            "fraiseql_pool_queue_delay_seconds",
+            "The mean wait for a connection over the last interval in which requests got one.",
+            value=admission.queue_delay if admission is not None else 0,
+        )
 
 
 class CountersCollector(Collector):

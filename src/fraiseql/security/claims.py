@@ -78,8 +78,14 @@ def set_config_statement(pairs: list[tuple[str, str]]) -> tuple[str, list[str]]:
     return _set_config_sql(len(pairs)), [part for pair in pairs for part in pair]
 
 
-@functools.lru_cache(maxsize=16)
-def _set_config_sql(count: int) -> str:
+def session_config_statement(pairs: list[tuple[str, str]]) -> tuple[str, list[str]]:
+    """The same statement with ``set_config(..., false)``: settings kept by the session."""
+    return _set_config_sql(len(pairs), local=False), [part for pair in pairs for part in pair]
+
+
+@functools.lru_cache(maxsize=32)
+def _set_config_sql(count: int, *, local: bool = True) -> str:
     # The text depends only on how many settings there are: built once, not per request.
-    calls = [f"set_config(${2 * i + 1}::text, ${2 * i + 2}::text, true)" for i in range(count)]
+    scope = "true" if local else "false"
+    calls = [f"set_config(${2 * i + 1}::text, ${2 * i + 2}::text, {scope})" for i in range(count)]
     return "SELECT " + ", ".join(calls)
