@@ -179,9 +179,17 @@ def read_indexes(
 
 
 def read_model_sql(
-    entity: Entity, graph: EntityGraph, indexes: Sequence[ReadIndex], tenant_column: str | None
+    entity: Entity,
+    graph: EntityGraph,
+    indexes: Sequence[ReadIndex],
+    tenant_column: str | None,
+    extra_columns: Sequence[tuple[str, str]] = (),
 ) -> str:
-    """The read model: id, identifier, tenant column, data; its unique keys and indexes."""
+    """The read model: id, identifier, tenant column, data; its unique keys and indexes.
+
+    ``extra_columns`` (``(name, definition)``) follow ``data``: generated columns computed
+    from it, such as a stored search vector.
+    """
     table = entity.read_model
     lines = [("id", "uuid PRIMARY KEY")]
     if entity.has_identifier:
@@ -189,6 +197,7 @@ def read_model_sql(
     if tenant_column is not None:
         lines.append((ident(tenant_column), "uuid NOT NULL"))
     lines.append(("data", "jsonb NOT NULL"))
+    lines.extend(extra_columns)
     constraints = []
     if entity.has_identifier:
         keys = "identifier" if tenant_column is None else f"identifier, {ident(tenant_column)}"

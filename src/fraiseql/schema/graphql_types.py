@@ -527,6 +527,11 @@ class GraphQLTypeFactory:
                     result[field.graphql_name] = GraphQLInputField(
                         self.order_by_input(self.model.types[named.name])
                     )
+            if model.definition.search is not None and "_rank" not in result:
+                result["_rank"] = GraphQLInputField(
+                    self.order_direction(),
+                    description="Relevance to the root field's `search` (ts_rank); needs `search`.",
+                )
             return result
 
         created = GraphQLInputObjectType(

@@ -8,13 +8,19 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fraiseql.schema.model import SchemaModel, TypeModel
 from fraiseql.sql.identifiers import Parameters
 from fraiseql.sql.where import FALSE, FieldAccess, FilterError, _and, _or
 from fraiseql.types.definitions import EnumDefinition, TypeDefinition
 from fraiseql.types.scalars import ScalarDefinition
+
+if TYPE_CHECKING:
+    from fraiseql.sql.search import SearchClause
+
+RANK_KEY = "_rank"
+"""The ``orderBy`` item of a searchable type that orders by relevance (``[{_rank: DESC}]``)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,10 +40,26 @@ def order_keys(
     order_by: Sequence[Mapping[str, Any]] | None,
     base: str,
     columns: Mapping[str, str],
+    *,
+    rank: SearchClause | None = None,
 ) -> list[OrderKey]:
-    """The ordering keys of an ``orderBy`` list, each item naming exactly one field."""
+    """The ordering keys of an ``orderBy`` list, each item naming exactly one field.
+
+    ``_rank`` orders by the relevance of the ``rank`` search (``ts_rank``, never null). A
+    search without ``orderBy`` is ordered by relevance, best first: ordering its matches by
+    the id alone would let PostgreSQL walk the primary key and test every row against the
+    search instead of asking the search index (seconds at a million rows).
+    """
+    if rank is not None and not order_by:
+        return [OrderKey(rank.rank, "real", True, nullable=False, label=rank.label)]
     keys: list[OrderKey] = []
     for item in order_by or ():
+        if [k for k, v in item.items() if v is not None] == [RANK_KEY]:
+            if rank is None:
+                raise FilterError(f"ordering by '{RANK_KEY}' needs a 'search' argument")
+            descending = item[RANK_KEY] == "DESC"
+            keys.append(OrderKey(rank.rank, "real", descending, nullable=False, label=rank.label))
+            continue
         keys.append(_one_key(schema, model, item, base, columns, ""))
     return keys
 
@@ -58,6 +80,8 @@ def _one_key(
             "use a list for several keys: [{a: ASC}, {b: DESC}]"
         )
     key, value = given[0]
+    if key == RANK_KEY and key not in model.fields:
+        raise FilterError(f"'{RANK_KEY}' orders the searched rows, not a nested object")
     field = model.fields[key]
     named = field.type_ref.named
     label = f"{prefix}{key}"

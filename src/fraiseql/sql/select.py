@@ -12,7 +12,8 @@ from fraiseql.schema.model import SchemaModel, TypeModel
 from fraiseql.sql.cursor import cursor_prefix, decode_cursor, encode_cursor, ordering_signature
 from fraiseql.sql.identifiers import Parameters, quote_identifier, quote_literal, quote_qualified
 from fraiseql.sql.order import OrderKey, keyset_condition, order_by_clause, order_keys
-from fraiseql.sql.where import WhereCompiler, _and
+from fraiseql.sql.search import SearchClause, declared_search, search_clause
+from fraiseql.sql.where import TRUE, WhereCompiler, _and
 
 ROW_ALIAS = "t"
 
@@ -68,6 +69,18 @@ def document_column(data: str, drop: Sequence[str] = (), *, as_bytes: bool = Fal
     return f"textsend({text})" if as_bytes else text
 
 
+def _search(
+    schema: SchemaModel, model: TypeModel, search: Any, params: Parameters, data: str
+) -> SearchClause | None:
+    """The clause of a ``search`` input (``None`` when there is none)."""
+    if search is None:
+        return None
+    declared = declared_search(model)
+    column = declared.column if declared is not None else None
+    stored = f"{ROW_ALIAS}.{quote_identifier(column)}" if column else None
+    return search_clause(schema, model, search, params, data, stored)
+
+
 def _tie_breaker(model: TypeModel) -> OrderKey | None:
     column = model.definition.id_column
     if column is None:
@@ -118,22 +131,27 @@ def select_list(
     drop: Sequence[str] = (),
     as_bytes: bool = False,
     ids: Sequence[str] | None = None,
+    search: Any = None,
 ) -> Statement:
     """Documents matching ``where`` in ``order_by`` order, one page by limit and offset.
 
     The documents come back without their top-level keys in ``drop``; the filter and the order
     read the whole documents. ``ids`` further keeps only the rows whose ``id`` is among them
-    (the rows a subscription event names).
+    (the rows a subscription event names). ``search`` (a ``SearchInput``) keeps the rows whose
+    text matches it, and lets ``order_by`` use ``_rank``.
     """
     table, data, columns = _source(model)
     params = Parameters()
+    found = _search(schema, model, search, params, data)
     condition = WhereCompiler(schema, params).compile(model, where, data, columns)
+    if found is not None:
+        condition = found.condition if condition == TRUE else _and([found.condition, condition])
     if ids is not None:
         column = model.definition.id_column
         assert column is not None
         id_column = f"{ROW_ALIAS}.{quote_identifier(column)}"
         condition = f"({condition}) AND {id_column} = ANY ({params.add(list(ids))}::uuid[])"
-    keys = order_keys(schema, model, order_by, data, columns)
+    keys = order_keys(schema, model, order_by, data, columns, rank=found)
     tie = _tie_breaker(model)
     if tie is not None:
         keys.append(tie)
@@ -161,6 +179,7 @@ def select_page(
     with_next: bool,
     drop: Sequence[str] = (),
     as_bytes: bool = False,
+    search: Any = None,
 ) -> PageStatement:
     """One page of a connection (keyset pagination), with the extras that were selected.
 
@@ -168,11 +187,15 @@ def select_page(
     any of them is asked for (then a page with no rows is one row of nulls and the extras).
     Exactly one of ``first``/``last`` must be set by the caller. The nodes come back without
     their top-level keys in ``drop``; filters, order and cursors read the whole documents.
+    ``search`` is as for :func:`select_list`; a ``_rank`` key's cursors hold the rank.
     """
     table, data, columns = _source(model)
     params = Parameters()
+    found = _search(schema, model, search, params, data)
     condition = WhereCompiler(schema, params).compile(model, where, data, columns)
-    keys = order_keys(schema, model, order_by, data, columns)
+    if found is not None:
+        condition = found.condition if condition == TRUE else _and([found.condition, condition])
+    keys = order_keys(schema, model, order_by, data, columns, rank=found)
     tie = _tie_breaker(model)
     if tie is None:
         from fraiseql.execution.errors import FraiseQLError

@@ -15,7 +15,7 @@ import dis
 import enum as _enum
 import inspect
 from collections.abc import Callable, Iterable
-from typing import Any, Literal, TypeVar, dataclass_transform, overload
+from typing import TYPE_CHECKING, Any, Literal, TypeVar, dataclass_transform, overload
 
 from fraiseql.cache.policy import CachePolicy
 from fraiseql.schema.naming import to_camel_case
@@ -28,6 +28,9 @@ from fraiseql.types.definitions import (
     TypeKind,
     UnionDefinition,
 )
+
+if TYPE_CHECKING:
+    from fraiseql.types.search import Search
 
 T = TypeVar("T")
 F = TypeVar("F", bound=Callable[..., Any])
@@ -146,6 +149,7 @@ def type_(
     require_rls: bool = False,
     requires: Callable[[dict[str, Any]], bool] | None = None,
     cache: CachePolicy | None = None,
+    search: Search | None = None,
 ) -> Callable[[type[T]], type[T]]: ...
 
 
@@ -164,6 +168,7 @@ def type_(
     require_rls: bool = False,
     requires: Callable[[dict[str, Any]], bool] | None = None,
     cache: CachePolicy | None = None,
+    search: Search | None = None,
 ) -> type[T] | Callable[[type[T]], type[T]]:
     """Declare a GraphQL object type, optionally backed by a read model (``sql_source``).
 
@@ -173,14 +178,19 @@ def type_(
     request role on that source (see :func:`fraiseql.security.rls.rls_problems`).
     ``requires`` is an authorization check ``(context) -> bool`` applied to every field that
     returns this type (root fields included). ``cache`` is the :class:`~fraiseql.CachePolicy`
-    of the auto queries returning it, unless they give their own.
+    of the auto queries returning it, unless they give their own. ``search`` (a
+    :class:`~fraiseql.Search`) makes text fields of the documents searchable by the list and
+    connection root fields that declare ``search: SearchInput | None``.
     """
+    if search is not None and sql_source is None:
+        raise TypeError("search= needs a sql_source: it searches the read model's documents")
 
     def wrap(target: type[T]) -> type[T]:
         return _make_class(
             target,
             "object",
             cache=cache,
+            search=search,
             name=name,
             description=description,
             sql_source=sql_source,

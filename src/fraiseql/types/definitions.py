@@ -58,6 +58,8 @@ class TypeDefinition:
     field_infos: dict[str, FieldInfo] = field(default_factory=dict)
     cache: Any = None
     """A ``CachePolicy`` for the auto root fields that return this type (theirs wins)."""
+    search: Any = None
+    """The ``Search`` declaration of the searchable text of this type's documents, if any."""
 
 
 @dataclass(slots=True)
