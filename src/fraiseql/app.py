@@ -19,6 +19,7 @@ from fraiseql.observability.config import InstalledObservability, Observability
 from fraiseql.observability.health import DEFAULT_HEALTH_PATHS, health_routes
 from fraiseql.schema.schema import Schema
 from fraiseql.security.auth import Authenticator, bind_auth
+from fraiseql.uploads import Uploads
 
 
 def lifespan_hooks(
@@ -58,6 +59,7 @@ def create_app(
     websocket_init_timeout: float = DEFAULT_INIT_TIMEOUT,
     max_subscriptions_per_connection: int = DEFAULT_MAX_SUBSCRIPTIONS,
     auth: Authenticator | None = None,
+    uploads: Uploads | None = None,
     **schema_options: Any,
 ) -> Starlette:
     """Build the ASGI app of a schema: GraphQL at ``path``, the pool opened at startup.
@@ -78,6 +80,8 @@ def create_app(
     ``auth`` (such as :class:`fraiseql.JWTAuth`) authenticates every request, SSE stream and
     WebSocket; the caller is ``context["auth"]`` and the schema's session settings take the
     claims and the role from it (see ``fraiseql.security.auth.session_with_auth``).
+    ``uploads`` (a :class:`fraiseql.Uploads`) accepts file uploads as multipart requests (the
+    GraphQL multipart request spec) for ``fraiseql.Upload`` arguments; off by default (415).
     """
     if schema is not None and (
         types or queries or mutations or subscriptions or database_url or debug or schema_options
@@ -129,6 +133,7 @@ def create_app(
         websocket_init_timeout=websocket_init_timeout,
         max_subscriptions_per_connection=max_subscriptions_per_connection,
         auth=auth,
+        uploads=uploads,
     )
     app.state.fraiseql_schema = schema
     app.state.fraiseql_observability = observed

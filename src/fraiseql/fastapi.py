@@ -30,6 +30,7 @@ from fraiseql.observability.config import InstalledObservability
 from fraiseql.observability.health import health_routes
 from fraiseql.schema.schema import Schema
 from fraiseql.security.auth import Authenticator, bind_auth
+from fraiseql.uploads import Uploads
 
 if TYPE_CHECKING:
     from fastapi import APIRouter
@@ -54,6 +55,7 @@ def graphql_router(
     websocket_init_timeout: float = DEFAULT_INIT_TIMEOUT,
     max_subscriptions_per_connection: int = DEFAULT_MAX_SUBSCRIPTIONS,
     auth: Authenticator | None = None,
+    uploads: Uploads | None = None,
 ) -> APIRouter:
     """Build an ``APIRouter`` serving GraphQL over HTTP at ``path``; include it in your app.
 
@@ -68,7 +70,8 @@ def graphql_router(
     subscriptions is served over WebSocket (``graphql-transport-ws``) at ``path`` too, and over
     SSE by the HTTP route. ``auth`` (such as :class:`fraiseql.JWTAuth`) authenticates every
     request and WebSocket, and the executor's session settings take the claims and the role
-    from the caller, as with :func:`fraiseql.create_app`. Raises ``ImportError`` with
+    from the caller, as with :func:`fraiseql.create_app`. ``uploads`` accepts file uploads
+    (multipart requests) as ``create_app`` does. Raises ``ImportError`` with
     installation advice when FastAPI is not installed.
     """
     try:
@@ -92,6 +95,7 @@ def graphql_router(
         csrf_get_header_names=csrf_get_header_names,
         instrumentation=observability.instrumentation if observability else None,
         auth=auth,
+        uploads=uploads,
     )
     router = APIRouter()
     # A plain Starlette route to an ASGI app, with no method list: every method reaches the

@@ -23,6 +23,7 @@ from fraiseql.asgi.ws import DEFAULT_INIT_TIMEOUT, DEFAULT_MAX_SUBSCRIPTIONS, we
 from fraiseql.execution.protocol import OperationExecutor
 from fraiseql.observability.instrumentation import Instrumentation
 from fraiseql.security.auth import Authenticator
+from fraiseql.uploads import Uploads
 
 LifespanHook = Callable[[], Awaitable[None] | None]
 """A startup or shutdown callable; coroutine functions are awaited."""
@@ -78,6 +79,7 @@ def build_asgi_app(
     websocket_init_timeout: float = DEFAULT_INIT_TIMEOUT,
     max_subscriptions_per_connection: int = DEFAULT_MAX_SUBSCRIPTIONS,
     auth: Authenticator | None = None,
+    uploads: Uploads | None = None,
 ) -> Starlette:
     """Build a Starlette application serving GraphQL over HTTP at ``path``.
 
@@ -96,6 +98,8 @@ def build_asgi_app(
     they were preflighted); ``csrf_require_header_on_get`` and ``csrf_get_header_names`` are
     their older spellings. ``auth`` authenticates every request and WebSocket before the
     context getter runs (see :class:`GraphQLHTTPHandler` and :mod:`fraiseql.asgi.ws`).
+    ``uploads`` (a :class:`fraiseql.Uploads`) accepts file uploads, multipart requests of the
+    GraphQL multipart request spec (see :mod:`fraiseql.asgi.uploads`); without it they get 415.
     """
     handler = GraphQLHTTPHandler(
         executor,
@@ -110,6 +114,7 @@ def build_asgi_app(
         csrf_get_header_names=csrf_get_header_names,
         instrumentation=instrumentation,
         auth=auth,
+        uploads=uploads,
     )
     # methods=None: every method reaches the handler, which answers 405 in GraphQL form itself.
     all_routes: list[BaseRoute] = [Route(path, handler, name="graphql", include_in_schema=False)]

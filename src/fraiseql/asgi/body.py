@@ -48,12 +48,17 @@ async def read_body(
         async with asyncio.timeout(seconds):
             return await _read(receive, limit)
     except TimeoutError:
-        raise TransportError(
-            408,
-            f"The request body did not arrive within {seconds:g} seconds.",
-            code="REQUEST_TIMEOUT",
-            headers={"Connection": "close"},
-        ) from None
+        raise body_timeout_error(seconds) from None
+
+
+def body_timeout_error(seconds: float) -> TransportError:
+    """The 408 of a body that did not arrive within ``seconds``; the connection is closed."""
+    return TransportError(
+        408,
+        f"The request body did not arrive within {seconds:g} seconds.",
+        code="REQUEST_TIMEOUT",
+        headers={"Connection": "close"},
+    )
 
 
 async def _read(receive: Receive, limit: int) -> bytes:

@@ -43,7 +43,10 @@ from fraiseql.asgi.errors import (
 from fraiseql.asgi.graphiql import GraphiQLOption, graphiql_mode, graphiql_page
 from fraiseql.asgi.params import parse_query_string, request_from_query_params
 from fraiseql.asgi.sse import event_stream, event_stream_response
+from fraiseql.asgi.uploads import UploadReader, is_multipart
 from fraiseql.asgi.ws import SubscriptionExecutor
+from fraiseql.db.admission import AdmissionController
+from fraiseql.execution.idempotency import IDEMPOTENCY_HEADER, IdempotencyKeyError
 from fraiseql.execution.outcome import (
     GraphQLRequest,
     PreparedOperation,
@@ -54,6 +57,7 @@ from fraiseql.execution.protocol import OperationExecutor
 from fraiseql.observability import hooks
 from fraiseql.observability.instrumentation import Instrumentation
 from fraiseql.security.auth import AUTH_SCOPE_KEY, Authenticator, AuthError, AuthInfo
+from fraiseql.uploads import Uploads
 
 logger = logging.getLogger("fraiseql.asgi")
 
@@ -92,6 +96,9 @@ class GraphQLHTTPHandler:
     code ``UNAUTHENTICATED`` (or ``FORBIDDEN``). The caller is in the context as
     ``context["auth"]``, and the context getter can read it with
     :func:`fraiseql.security.auth.auth_info`.
+
+    ``uploads`` (a :class:`fraiseql.Uploads`) accepts ``multipart/form-data`` POSTs, the GraphQL
+    multipart request spec, read by :mod:`fraiseql.asgi.uploads`; without it they get 415.
     """
 
     def __init__(
@@ -109,6 +116,7 @@ class GraphQLHTTPHandler:
         max_batch_size: int | None = None,
         instrumentation: Instrumentation | None = None,
         auth: Authenticator | None = None,
+        uploads: Uploads | None = None,
     ) -> None:
         if max_body_size < 0:
             raise ValueError("max_body_size must not be negative")
@@ -130,8 +138,23 @@ class GraphQLHTTPHandler:
         )
         self.instrumentation = instrumentation
         self.auth = auth
+        self.uploads = (
+            None
+            if uploads is None
+            else UploadReader(
+                uploads,
+                self.csrf,
+                max_field_size=max_body_size,
+                timeout=body_timeout,
+                max_batch_size=max_batch_size,
+            )
+        )
+        """Reads multipart requests (file uploads, see :mod:`fraiseql.asgi.uploads`); off: 415."""
         self.streams = callable(getattr(executor, "subscribe", None))
         """Whether operations may be answered as Server-Sent Events (the executor subscribes)."""
+        admission = getattr(getattr(executor, "database", None), "admission", None)
+        self.admission = admission if isinstance(admission, AdmissionController) else None
+        """The database's admission by time in queue, asked before a request is read."""
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Answer one HTTP request."""
@@ -168,6 +191,13 @@ class GraphQLHTTPHandler:
                     code="METHOD_NOT_ALLOWED",
                     headers={"Allow": ALLOWED_METHODS},
                 )
+            # Before anything is read or parsed: a refusal under overload must cost nearly nothing.
+            if self.admission is not None and not self.admission.admit():
+                raise ServiceUnavailable(
+                    "The server is busy: requests are waiting too long for the database. "
+                    "Try again.",
+                    retry_after=1,
+                )
             params: dict[str, str] = {}
             if method == "GET":
                 params = parse_query_string(request.scope.get("query_string", b""))
@@ -198,6 +228,11 @@ class GraphQLHTTPHandler:
             if method == "GET":
                 self.csrf.check(method, request.headers)
                 graphql_request = request_from_query_params(params)
+            elif self.uploads is not None and is_multipart(request.headers):
+                async with self.uploads.read(request, receive) as (posted, request):
+                    if isinstance(posted, list):
+                        return await self._run_batch(request, receive, posted, media_type)
+                    return await self._run(request, receive, posted, media_type)
             else:
                 posted, request = await self._read_post(request, receive)
                 if isinstance(posted, list):
@@ -207,6 +242,9 @@ class GraphQLHTTPHandler:
         except TransportError as exc:
             hooks.request_refused(exc.code, exc.message)
             return _response(exc.body(), exc.status, media_type, exc.headers)
+        except IdempotencyKeyError as exc:  # 400, 409 or 422 under both media types
+            hooks.request_errors(exc.errors)
+            return _response(request_errors_body(exc.errors), exc.status, media_type)
         except RequestError as exc:
             hooks.request_errors(exc.errors)
             return _request_error_response(exc.errors, media_type)
@@ -285,6 +323,12 @@ class GraphQLHTTPHandler:
         media_type: str,
     ) -> Response:
         """Run a batch in order; each member takes the single-request path with its own context."""
+        if IDEMPOTENCY_HEADER in request.headers and getattr(self.executor, "idempotency", None):
+            raise TransportError(
+                400,
+                f"An {IDEMPOTENCY_HEADER} names one operation: send it without batching.",
+                code="INVALID_IDEMPOTENCY_KEY",
+            )
         user_context = await self._user_context(request)
 
         async def run_one(graphql_request: GraphQLRequest) -> bytes:

@@ -15,7 +15,9 @@ import re
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Literal, NewType
+from typing import Annotated, Any, Literal, NewType
+
+from fraiseql.uploads import UploadedFile
 
 FilterKind = Literal[
     "string", "number", "boolean", "uuid", "temporal", "ltree", "inet", "json", "id"
@@ -382,6 +384,19 @@ def _parse_ltree(value: Any) -> str:
     return value
 
 
+def _serialize_upload(value: Any) -> Any:
+    raise ScalarError("Upload is an input scalar: a field cannot return a file")
+
+
+def _parse_upload(value: Any) -> UploadedFile:
+    if isinstance(value, UploadedFile):
+        return value
+    raise ScalarError(
+        "Upload must be a file sent as a part of a multipart request (the GraphQL multipart "
+        f"request spec), not a JSON value: got {_describe(value)}"
+    )
+
+
 STRING = ScalarDefinition("String", "", _serialize_string, _parse_string)
 INT = ScalarDefinition(
     "Int", "", _serialize_int, _parse_int, sql_type="numeric", filter_kind="number"
@@ -487,6 +502,23 @@ LTREE = ScalarDefinition(
     sql_type="ltree",
     filter_kind="ltree",
 )
+
+UPLOAD = ScalarDefinition(
+    "Upload",
+    "A file, sent as a part of a multipart request (the GraphQL multipart request spec).",
+    _serialize_upload,
+    _parse_upload,
+    specified_by_url="https://github.com/jaydenseric/graphql-multipart-request-spec",
+)
+"""The ``Upload`` scalar: files of a multipart request, for resolvers with a body.
+
+It is not in ``BUILTIN_SCALARS``: a schema has it only when an argument uses it.
+"""
+
+Upload = Annotated[UploadedFile, UPLOAD]
+"""The annotation of a file argument (``file: fraiseql.Upload``); the value is an
+:class:`~fraiseql.uploads.UploadedFile`. Only multipart requests can send one (see
+``fraiseql.Uploads``); a JSON value is refused as an invalid variable."""
 
 BUILTIN_SCALARS: tuple[ScalarDefinition, ...] = (
     STRING,
