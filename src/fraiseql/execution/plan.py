@@ -152,13 +152,14 @@ class OperationPlan:
     def single_statement(self) -> bool:
         """True when the operation runs exactly one SQL statement and no Python resolver.
 
-        ``nodes`` runs one statement per type of its ids: it keeps its transaction.
+        ``nodes`` and ``entities`` (federation's ``_entities``) run one statement per type of
+        their ids: they keep their transaction.
         """
         data_roots = [root for root in self.roots if root.model is not None]
         return (
             len(data_roots) == 1
             and data_roots[0].model is not None
-            and data_roots[0].model.kind not in ("custom", "nodes")
+            and data_roots[0].model.kind not in ("custom", "nodes", "entities")
             and data_roots[0].shape is not None
             and not data_roots[0].shape.has_resolvers
         )

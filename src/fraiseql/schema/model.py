@@ -20,7 +20,17 @@ creates, so that an index on the expression (``fraiseql_timestamptz(data->>'crea
 serves filters and orderings."""
 
 RootKind = Literal[
-    "one", "list", "connection", "aggregate", "node", "nodes", "mutation", "subscription", "custom"
+    "one",
+    "list",
+    "connection",
+    "aggregate",
+    "node",
+    "nodes",
+    "service",
+    "entities",
+    "mutation",
+    "subscription",
+    "custom",
 ]
 
 
@@ -90,7 +100,9 @@ class RootFieldModel:
 
     ``kind`` is ``one``/``list``/``connection``/``aggregate`` for auto fields answered by one
     SQL statement against ``target``'s read model, ``node``/``nodes`` for Relay's global object
-    lookups (no ``target``: the ids name their types; see ``schema/relay.py``), ``mutation``
+    lookups (no ``target``: the ids name their types; see ``schema/relay.py``),
+    ``service``/``entities`` for Apollo Federation's ``_service`` and ``_entities`` (see
+    ``schema/federation.py``), ``mutation``
     for auto mutations (a PostgreSQL function, then ``target`` read back), ``subscription``
     for auto subscriptions (``target``'s rows read again on each database event of ``entity``),
     and ``custom`` for Python resolvers (async generators for subscriptions). ``batch`` is set
@@ -131,3 +143,7 @@ class SchemaModel:
     ``INDEXABLE_CASTS``); emptied when the database lacks the functions."""
     node_types: dict[str, TypeModel] = field(default_factory=dict)
     """The types implementing Relay's ``Node``, by GraphQL name (``relay_nodes=True``)."""
+    entity_types: dict[str, TypeModel] = field(default_factory=dict)
+    """The federation entities (keyed by ``id``), by GraphQL name (``federation=True``)."""
+    subgraph_sdl: str | None = None
+    """What ``_service { sdl }`` answers (``federation=True``; set once the schema is built)."""
