@@ -144,3 +144,8 @@ def test_the_cli_writes_and_checks(tmp_path: Path) -> None:
     result = runner.invoke(app, [*base, "--index", "status"])
     assert result.exit_code == 2
     assert "Type.field" in result.output
+    result = runner.invoke(app, [*base, "--index", "Post.status", "--upserts"])
+    assert result.exit_code == 0, result.output
+    assert list((out / "40_functions").glob("*_fn_upsert_post.sql"))
+    result = runner.invoke(app, [*base, "--index", "Post.status", "--upserts", "--check"])
+    assert result.exit_code == 0, result.output

@@ -67,6 +67,10 @@ def ddl_command(
         bool,
         typer.Option("--contract/--no-contract", help="Write CONTRACT_SQL into 00_common."),
     ] = True,
+    upserts: Annotated[
+        bool,
+        typer.Option("--upserts/--no-upserts", help="Also write fn_upsert_<entity> functions."),
+    ] = False,
     check: Annotated[
         bool, typer.Option("--check", help="Write nothing; exit 1 if the files differ.")
     ] = False,
@@ -89,6 +93,7 @@ def ddl_command(
         "indexes": _indexes(index or []),
         "auto_indexes": auto_indexes,
         "contract": contract,
+        "upserts": upserts,
     }
     try:
         if check:

@@ -8,7 +8,7 @@ Pattern 2, ``10_tables/01_users.sql``):
 
 ``00_common``       extensions, ``CONTRACT_SQL`` (the result type and helpers), the role
 ``10_tables``       ``tb_*`` write tables, referenced tables first
-``20_read_models``  ``tv_*`` read models and their indexes
+``20_read_models``  ``tv_*`` read models and their indexes (GIN for searchable types)
 ``30_views``        ``v_tv_*`` views defining the read models
 ``40_functions``    ``fn_sync_tv_*``, then per entity its lookup and write functions
 ``50_security``     grants and row-level-security policies (with tenancy)
@@ -26,8 +26,10 @@ from fraiseql.codegen.entities import read_entities
 from fraiseql.codegen.lookups import caller_tenant_sql, check_variables
 from fraiseql.codegen.model import EntityGraph, TenantOptions
 from fraiseql.codegen.mutations import mutations_sql
+from fraiseql.codegen.search import search_column, search_index
 from fraiseql.codegen.security import grants_sql, policies_sql, role_sql
 from fraiseql.codegen.tables import index_options, read_indexes, read_model_sql, write_table_sql
+from fraiseql.codegen.upserts import has_upsert, upsert_sql
 from fraiseql.codegen.views import read_model_of, view_sql
 from fraiseql.db.contract import CONTRACT_SQL
 from fraiseql.db.sync import sync_function_sql
@@ -73,6 +75,7 @@ def generate_ddl(
     indexes: Mapping[str, Sequence[str]] | None = None,
     auto_indexes: bool = True,
     contract: bool = True,
+    upserts: bool = False,
 ) -> dict[str, str]:
     """The DDL of the types behind ``schema`` (a ``Schema`` or its ``SchemaModel``).
 
@@ -81,8 +84,9 @@ def generate_ddl(
     GraphQL type name: ``{"Post": ["status", "author.id"]}`` (Python field names, dotted into
     objects); with ``auto_indexes`` every ``DateTime`` field of a type that a root query can
     order also gets one. ``contract=False`` leaves out ``CONTRACT_SQL`` (when the database
-    gets it some other way). Raises :class:`DDLDefinitionError` naming the type and field that
-    cannot be written.
+    gets it some other way). ``upserts=True`` also writes ``fn_upsert_<entity>`` for every
+    entity with an identifier (see :mod:`fraiseql.codegen.upserts`). Raises
+    :class:`DDLDefinitionError` naming the type and field that cannot be written.
     """
     model = _model(schema)
     graph = read_entities(model, tenant)
@@ -121,10 +125,14 @@ def generate_ddl(
         name = entity.type_model.name
         tables.add(entity.table, f"The write table of {name}.", write_table_sql(entity, graph))
         found = read_indexes(entity, model, extra.get(entity.name, ()), automatic=auto_indexes)
+        searched = search_index(entity, model)
+        if searched is not None:
+            found = sorted([*found, searched], key=lambda index: index.name)
+        vector = search_column(entity, model)
         read_models.add(
             entity.read_model,
             f"The read model of {name}: one document per entity, kept by fn_sync_tv_{entity.name}.",
-            read_model_sql(entity, graph, found, column),
+            read_model_sql(entity, graph, found, column, [vector] if vector else []),
         )
         views.add(
             entity.view,
@@ -149,6 +157,15 @@ def generate_ddl(
             _functions_description(entity.name, graph),
             mutations_sql(entity, graph),
         )
+    if upserts:
+        for entity in entities:
+            if has_upsert(entity, graph):
+                functions.add(
+                    f"fn_upsert_{entity.name}",
+                    f"fn_upsert_{entity.name}: create the {entity.name} its identifier names, "
+                    "or update it.",
+                    upsert_sql(entity, graph),
+                )
     if tenant is not None:
         if tenant.role is not None:
             security.add(
