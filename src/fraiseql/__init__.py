@@ -8,6 +8,7 @@ from fraiseql.app import create_app
 from fraiseql.cache.policy import CachePolicy
 from fraiseql.db.repository import QueryRepository
 from fraiseql.execution.errors import FraiseQLError
+from fraiseql.execution.idempotency import Idempotency
 from fraiseql.execution.info import Info
 from fraiseql.native import native_info
 from fraiseql.schema.schema import Schema
@@ -29,7 +30,9 @@ from fraiseql.types.decorators import (
 from fraiseql.types.decorators import input_ as input
 from fraiseql.types.decorators import type_ as type
 from fraiseql.types.generics import Aggregate, Connection, Edge, OrderBy, PageInfo, Where
-from fraiseql.types.scalars import ScalarError, scalar
+from fraiseql.types.scalars import ScalarError, Upload, scalar
+from fraiseql.types.search import Search, SearchInput
+from fraiseql.uploads import UploadedFile, Uploads
 
 __all__ = [
     "Aggregate",
@@ -39,6 +42,7 @@ __all__ = [
     "Connection",
     "Edge",
     "FraiseQLError",
+    "Idempotency",
     "Info",
     "JWTAuth",
     "OrderBy",
@@ -48,7 +52,12 @@ __all__ = [
     "QueryRepository",
     "ScalarError",
     "Schema",
+    "Search",
+    "SearchInput",
     "SessionSettings",
+    "Upload",
+    "UploadedFile",
+    "Uploads",
     "Where",
     "auth_info",
     "connection_params",

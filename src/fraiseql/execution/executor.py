@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -22,6 +23,8 @@ from fraiseql.execution.cached import cached_read, invalidate_written
 from fraiseql.execution.document_cache import DocumentCache
 from fraiseql.execution.error_bounds import bound_errors
 from fraiseql.execution.errors import FraiseQLError, format_exception, format_graphql_error
+from fraiseql.execution.federation import fetch_federation
+from fraiseql.execution.idempotency import IdempotencyKeys
 from fraiseql.execution.info import Info
 from fraiseql.execution.mutations import (
     MutateHelperMissingError,
@@ -102,6 +105,8 @@ class Executor:
         """Read replicas for queries (mutations and subscriptions use ``database``)."""
         self.read_your_writes = ReadYourWrites()
         """How mutations hand out their log position and reads send it back (with replicas)."""
+        self.idempotency: IdempotencyKeys | None = None
+        """Idempotency keys of mutations (``Schema(idempotency=...)``), ``None``: not honoured."""
 
     # -- prepare -------------------------------------------------------------------------------
 
@@ -181,8 +186,13 @@ class Executor:
                 )
             return await self.read(prepared, plan, request, coerced, context, settings)
         report_lsn = self.replicas is not None
+        keyed = None
+        if self.idempotency is not None:
+            keyed = self.idempotency.keyed(prepared, request, context, settings)
         for _attempt in range(self.mutation_attempts):
-            folded = self._folds(plan, settings)
+            # A key is claimed and its answer stored in the mutation's own transaction, which
+            # the one statement of fraiseql_mutate cannot hold.
+            folded = keyed is None and self._folds(plan, settings)
             try:
                 async with RequestSession(
                     self.database,
@@ -192,9 +202,17 @@ class Executor:
                     report_lsn=report_lsn,
                 ) as session:
                     repository = QueryRepository(self.model, session)
-                    response = await self._run(
-                        prepared, plan, request, coerced, context, repository
-                    )
+                    if keyed is None:
+                        response = await self._run(
+                            prepared, plan, request, coerced, context, repository
+                        )
+                    else:
+                        response = await keyed.run(
+                            session,
+                            functools.partial(
+                                self._run, prepared, plan, request, coerced, context, repository
+                            ),
+                        )
                 if self.cache is not None:
                     await invalidate_written(self.cache, plan)
                 if session.commit_lsn is not None:
@@ -441,7 +459,13 @@ class Executor:
                     self.model, model, root, arguments, variables, repository
                 )
             elif model.kind in ("node", "nodes"):
-                source = await fetch_node(self.model, model, arguments, repository)
+                source = await fetch_node(
+                    self.model, model, arguments, repository, context, root.loads
+                )
+            elif model.kind in ("service", "entities"):
+                source = await fetch_federation(
+                    self.model, model, arguments, repository, context, root.loads
+                )
             else:
                 source = await fetch_auto(self.model, model, root, arguments, repository)
         except (RetryableTransactionError, ServiceUnavailable, MutateHelperMissingError):

@@ -35,14 +35,15 @@ from fraiseql.types.definitions import (
     TypeDefinition,
     get_definition,
 )
+from fraiseql.types.scalars import ScalarDefinition
 
 DEFAULT_MAX_PAGE_SIZE = 100
 DEFAULT_PAGE_SIZE = 20
 
 _AUTO_ARGUMENTS: dict[RootKind, frozenset[str]] = {
     "one": frozenset({"id", "identifier"}),
-    "list": frozenset({"where", "order_by", "limit", "offset"}),
-    "connection": frozenset({"where", "order_by", "first", "after", "last", "before"}),
+    "list": frozenset({"where", "search", "order_by", "limit", "offset"}),
+    "connection": frozenset({"where", "search", "order_by", "first", "after", "last", "before"}),
     "aggregate": frozenset({"where"}),
     "node": frozenset(),
     "nodes": frozenset(),
@@ -300,6 +301,11 @@ class _Builder:
                     f"{where}: an auto {what} accepts only "
                     f"{sorted(allowed)}; unknown: {sorted(unknown)}"
                 )
+        search = next((a for a in arguments.values() if a.python_name == "search"), None)
+        if search is not None and kind in ("list", "connection"):
+            from fraiseql.sql.search import check_search_argument
+
+            check_search_argument(search.type_ref, target, where)
         max_page = (
             definition.max_page_size
             or (target.definition.max_page_size if target is not None else None)
@@ -323,6 +329,22 @@ class _Builder:
             entity=self._entity(definition, target),
             cache=self._cache(definition, kind, target),
         )
+
+    def refuse_uploads(self, arguments: Iterable[Any], where: str) -> None:
+        """An auto root field hands its arguments to SQL, which cannot take a file."""
+        pending = [argument.type_ref for argument in arguments]
+        seen: set[str] = set()
+        while pending:
+            ref = pending.pop()
+            named = ref.innermost()
+            if isinstance(named, ScalarDefinition) and named.name == "Upload":
+                raise SchemaDefinitionError(
+                    f"{where}: an auto root field (empty body) sends its arguments to SQL, "
+                    "which cannot take an Upload: give it a body (a custom mutation)"
+                )
+            if isinstance(named, TypeDefinition) and named.name not in seen:
+                seen.add(named.name)
+                pending.extend(f.type_ref for f in self.by_class[named.cls].fields.values())
 
     @staticmethod
     def _entity(definition: ResolverDefinition, target: TypeModel | None) -> str | None:
@@ -507,6 +529,10 @@ def build_model(
         subscription_roots[root.graphql_name] = root
     while builder.pending:
         builder.resolve_fields(builder.pending.pop(0))
+    for root in (*roots.values(), *mutation_roots.values(), *subscription_roots.values()):
+        if root.kind != "custom":
+            where = f"{root.definition.operation.capitalize()}.{root.graphql_name}"
+            builder.refuse_uploads(root.arguments.values(), where)
     if not roots:
         raise SchemaDefinitionError("a schema needs at least one query")
     model = SchemaModel(
@@ -518,6 +544,10 @@ def build_model(
         subscriptions=subscription_roots,
         max_page_size=max_page_size,
     )
+    from fraiseql.sql.search import check_declaration
+
+    for type_model in model.types.values():
+        check_declaration(model, type_model)
     if relay_nodes:
         from fraiseql.schema.relay import install_relay_nodes
 

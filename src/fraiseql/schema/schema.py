@@ -18,6 +18,7 @@ from fraiseql.cache.response_cache import ResponseCache, UserKey, default_user_k
 from fraiseql.db.pool import Database, PoolSettings
 from fraiseql.db.replicas import ReadReplicas
 from fraiseql.execution.executor import Executor
+from fraiseql.execution.idempotency import Idempotency, IdempotencyKeys
 from fraiseql.execution.outcome import (
     ExecutionResponse,
     GraphQLRequest,
@@ -34,6 +35,7 @@ from fraiseql.execution.subscribe import (
 )
 from fraiseql.native.canonical import OUTPUT_FORMATS
 from fraiseql.schema.builder import DEFAULT_MAX_PAGE_SIZE, DEFAULT_PAGE_SIZE, build_model
+from fraiseql.schema.federation import install_federation, subgraph_sdl
 from fraiseql.schema.graphql_types import GraphQLTypeFactory
 from fraiseql.schema.model import SchemaModel
 from fraiseql.security.claims import SessionSettings
@@ -87,6 +89,12 @@ class Schema:
     subscriptions stay on the primary, and a read that sends a mutation's ``X-FraiseQL-LSN``
     back waits up to ``replica_wait`` seconds for a replica to have replayed it, else runs on the
     primary (``read_your_writes`` sets the cookie; see ``docs/deployment/READ_REPLICAS.md``).
+    ``federation=True`` makes the schema an Apollo Federation v2 subgraph: every type with a
+    ``sql_source`` and a UUID ``id`` is an entity with ``@key(fields: "id")``, and the schema
+    gains ``_service { sdl }`` and ``_entities(representations:)`` (see
+    ``docs/guides/federation.md``). ``idempotency`` (a :class:`fraiseql.Idempotency`) honours
+    ``Idempotency-Key`` on mutations: a retry with the same key gets the first answer back and
+    the mutation runs once (see ``docs/guides/WRITING_MUTATIONS.md``).
     """
 
     def __init__(
@@ -116,6 +124,8 @@ class Schema:
         read_databases: Sequence[Database] = (),
         replica_wait: float = 0.5,
         read_your_writes: ReadYourWrites | None = None,
+        federation: bool = False,
+        idempotency: Idempotency | None = None,
     ) -> None:
         self.require_rls = require_rls
         self.model: SchemaModel = build_model(
@@ -127,8 +137,12 @@ class Schema:
             default_page_size=default_page_size,
             relay_nodes=relay_nodes,
         )
+        if federation:
+            install_federation(self.model, limits or QueryLimits(), default_page_size)
         factory = GraphQLTypeFactory(self.model)
         self.graphql_schema: GraphQLSchema = factory.schema()
+        if federation:
+            self.model.subgraph_sdl = subgraph_sdl(self.graphql_schema, self.model)
         if database is None and database_url is not None:
             database = Database(PoolSettings.from_env(database_url))
         self.database = database
@@ -157,6 +171,9 @@ class Schema:
         self.executor.replicas = self.replicas
         if read_your_writes is not None:
             self.executor.read_your_writes = read_your_writes
+        self.idempotency = IdempotencyKeys(idempotency) if idempotency is not None else None
+        """Idempotency keys of mutations (``fraiseql.Idempotency``), ``None`` when off."""
+        self.executor.idempotency = self.idempotency
         self.events: EventHub | None = None
         """The fan-out of database events to auto subscriptions (with a database and some)."""
         self.listener: EventListener | None = None
@@ -289,8 +306,12 @@ class Schema:
             await self.replicas.open()
         if self.listener is not None:
             self.listener.start()
+        if self.idempotency is not None:
+            self.idempotency.start(self.database)
 
     async def _on_open(self, pool: asyncpg.Pool) -> None:
+        if self.idempotency is not None:
+            await self.idempotency.check(pool)
         await self._check_read_helpers(pool)
         await self._check_rls(pool)
 
@@ -335,6 +356,8 @@ class Schema:
 
     async def close(self) -> None:
         """End the subscriptions, stop listening, close the database pool."""
+        if self.idempotency is not None:
+            await self.idempotency.stop()
         if self.events is not None:
             await self.events.close()
         if self.listener is not None:
