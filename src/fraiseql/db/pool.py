@@ -180,6 +180,8 @@ class Database:
         self.query_observers: list[QueryObserver] = []
         self.waiting = 0
         """Requests waiting for a connection now (see ``PoolSettings.max_waiting``)."""
+        self._turns = asyncio.Semaphore(settings.max_size)
+        """Request sessions take connections in the order they asked (see :meth:`acquire`)."""
         self.refused = 0
         """Requests refused because too many were waiting."""
         self.admission = (
@@ -291,6 +293,30 @@ class Database:
                 return
             delay = min(delay * 2, self.settings.retry_max_delay)
             self._next_attempt = time.monotonic() + delay
+
+    async def acquire(self) -> asyncpg.pool.PoolConnectionProxy:
+        """A connection for a request session, handed out first come, first served.
+
+        asyncpg's pool gives a released connection to whoever asks next, which may be a request
+        that just arrived rather than one that has waited: under overload some requests wait
+        for the whole acquire timeout while others barely wait. A semaphore of the pool's size
+        in front of it queues request sessions in order (asyncio's semaphore lets no newcomer
+        pass a waiter). Give the connection back with :meth:`release`.
+        """
+        pool = self.pool
+        await self._turns.acquire()
+        try:
+            return await pool.acquire()
+        except BaseException:
+            self._turns.release()
+            raise
+
+    async def release(self, connection: asyncpg.pool.PoolConnectionProxy) -> None:
+        """Give back a connection taken with :meth:`acquire` (and its turn)."""
+        try:
+            await self.pool.release(connection)
+        finally:
+            self._turns.release()
 
     @property
     def is_open(self) -> bool:

@@ -148,7 +148,7 @@ class RequestSession:
                 raise RuntimeError("this schema has no database configured")
             database = self._database
             settings = database.settings
-            pool = database.pool
+            database.pool  # noqa: B018 - raises ServiceUnavailable while the pool is opening
             if database.waiting >= settings.waiting_limit:
                 database.refused += 1
                 raise ServiceUnavailable(
@@ -166,11 +166,11 @@ class RequestSession:
                     if self._keep:
                         token = session_state.FOR_REQUEST.set(True)  # no cleaning: set below
                         try:
-                            connection = await pool.acquire()
+                            connection = await database.acquire()
                         finally:
                             session_state.FOR_REQUEST.reset(token)
                     else:
-                        connection = await pool.acquire()
+                        connection = await database.acquire()
             except TimeoutError:
                 raise ServiceUnavailable(
                     "The server is busy: no database connection was free in time. Try again.",
@@ -194,7 +194,7 @@ class RequestSession:
                             connection, self._settings, settings.statement_timeout_ms
                         )
                     except BaseException:
-                        await pool.release(connection)
+                        await database.release(connection)
                         raise
                 self._connection = connection
                 return connection
@@ -210,7 +210,7 @@ class RequestSession:
                     sql, params = set_config_statement(local)
                     await connection.execute(sql, *params)
             except BaseException:
-                await self._database.pool.release(connection)
+                await self._database.release(connection)
                 raise
             self._connection, self._transaction = connection, transaction
         return self._connection
@@ -233,7 +233,7 @@ class RequestSession:
             if transaction is not None:
                 await transaction.rollback()
         finally:
-            await self._database.pool.release(connection)
+            await self._database.release(connection)
 
     async def release(self) -> None:
         """End the transaction as ``async with`` would and give the connection back.
@@ -267,7 +267,7 @@ class RequestSession:
             if self._report_lsn and exc_type is None and not self._rollback:
                 await self._read_commit_lsn(connection)
         finally:
-            await self._database.pool.release(connection)
+            await self._database.release(connection)
 
     async def _read_commit_lsn(self, connection: asyncpg.pool.PoolConnectionProxy) -> None:
         # After COMMIT the commit record is in the log, so the insert position is past it. The
