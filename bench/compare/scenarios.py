@@ -65,6 +65,7 @@ class Parameters:
     author_pk: int
     creator_id: str  # another author, who writes the created posts
     creator_pk: int
+    creator_organisation_pk: int  # the creator's organisation (posts are per tenant)
 
 
 async def parameters(dsn: str) -> Parameters:
@@ -77,7 +78,7 @@ async def parameters(dsn: str) -> Parameters:
             "ORDER BY p.identifier LIMIT 1"
         )
         authors = await connection.fetch(
-            "SELECT u.id::text, u.pk_user FROM tb_user u "
+            "SELECT u.id::text, u.pk_user, u.fk_organisation FROM tb_user u "
             "WHERE (SELECT count(*) FROM tb_post p WHERE p.fk_user = u.pk_user) > 10 "
             "ORDER BY u.pk_user LIMIT 2"
         )
@@ -85,7 +86,9 @@ async def parameters(dsn: str) -> Parameters:
         await connection.close()
     if post_id is None or len(authors) < 2:
         raise SystemExit("bench: the database holds too little data for the scenarios")
-    return Parameters(post_id, authors[0][0], authors[0][1], authors[1][0], authors[1][1])
+    return Parameters(
+        post_id, authors[0][0], authors[0][1], authors[1][0], authors[1][1], authors[1][2]
+    )
 
 
 # --- the documents -------------------------------------------------------------------------------
@@ -139,12 +142,14 @@ def _python_peer(p: Parameters) -> dict[str, str]:
     return documents
 
 
-_PG_AUTHOR = "author: tbUserByFkUser { id: rowId name }"
+# Foreign keys are per tenant, (fk_user, fk_organisation): PostGraphile names the relations
+# after both columns.
+_PG_AUTHOR = "author: tbUserByFkUserAndFkOrganisation { id: rowId name }"
 
 
 def _postgraphile(p: Parameters) -> dict[str, str]:
     comments = _fill(
-        "comments: tbCommentsByFkPost(orderBy: [CREATED_AT_ASC, ROW_ID_ASC]) "
+        "comments: tbCommentsByFkPostAndFkOrganisation(orderBy: [CREATED_AT_ASC, ROW_ID_ASC]) "
         "{ nodes { id: rowId body createdAt @ } }",
         _PG_AUTHOR,
     )
@@ -200,6 +205,7 @@ def create_variables(system: str, p: Parameters, identifier: str = IDENT) -> dic
             "title": "Benchmark post",
             "body": "Written by bench.compare.",
             "fkUser": p.creator_pk,
+            "fkOrganisation": p.creator_organisation_pk,
             "status": "draft",
             "tags": ["performance"],
             "categoryPath": "tech.databases",

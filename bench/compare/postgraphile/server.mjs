@@ -4,6 +4,9 @@
 //
 // The Node interface is disabled so that the tables' own `id` columns keep the name `id`
 // (with it, PostGraphile calls its global identifier `id` and the column `rowId`).
+// PgIndexBehaviorsPlugin is disabled too: it hides a backward relation unless an index starts
+// with exactly its foreign key's columns, and the blog's keys are per tenant, (fk_post,
+// fk_organisation), served by the index on fk_post; without it TbPost has no comments.
 import { createServer } from "node:http";
 import { postgraphile } from "postgraphile";
 import { makePgService } from "postgraphile/adaptors/pg";
@@ -13,7 +16,7 @@ import { PostGraphileAmberPreset } from "postgraphile/presets/amber";
 const port = Number(process.env.PORT ?? 5678);
 const preset = {
   extends: [PostGraphileAmberPreset],
-  disablePlugins: ["NodePlugin"],
+  disablePlugins: ["NodePlugin", "PgIndexBehaviorsPlugin"],
   pgServices: [
     makePgService({
       connectionString: process.env.DATABASE_URL,
