@@ -337,7 +337,7 @@ async def main_async(arguments: argparse.Namespace) -> int:
                 for server in servers.values():
                     server.stop()
     payload = {"machine": info, "seconds": round(time.time() - started), "points": points}
-    write_json(RESULTS_DIR / "overload.json", payload)
+    write_json(RESULTS_DIR / f"{arguments.name}.json", payload)
     text = (
         "# Tail latency under a write-heavy load\n\n"
         f"Measured by `python -m bench.overload` ({info.get('date', '')}, commit "
@@ -349,7 +349,7 @@ async def main_async(arguments: argparse.Namespace) -> int:
         f"`updatePost` over {POSTS} posts of one tenant. Latencies are those of the requests "
         "answered 200; the 503 column is the share of all answers.\n\n" + table(points) + "\n"
     )
-    (RESULTS_DIR / "overload.md").write_text(text, encoding="utf-8")
+    (RESULTS_DIR / f"{arguments.name}.md").write_text(text, encoding="utf-8")
     print(table(points))
     return 0
 
@@ -358,6 +358,9 @@ def main() -> None:
     """Command line."""
     parser = argparse.ArgumentParser(prog="python -m bench.overload", description=__doc__)
     parser.add_argument("--duration", type=float, default=6.0)
+    parser.add_argument(
+        "--name", default="overload", help="the results' file names under bench/results/"
+    )
     parser.add_argument("--concurrency", type=int, nargs="+", default=[10, 25, 50, 100, 200])
     raise SystemExit(asyncio.run(main_async(parser.parse_args())))
 
