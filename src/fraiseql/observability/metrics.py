@@ -191,10 +191,11 @@ class RuntimeCollector(Collector):
         pool = getattr(self.database, "_pool", None)
         size = idle = waiting = 0
         maximum = self.database.settings.max_size if self.database is not None else 0
-        if pool is not None:
+        if pool is not None and self.database is not None:
             size, idle = pool.get_size(), pool.get_idle_size()
-            # asyncpg hands out connections through an asyncio queue; its getters are waiters.
-            waiting = len(getattr(getattr(pool, "_queue", None), "_getters", ()))
+            # Request sessions wait in Database.acquire (first come, first served), in front of
+            # asyncpg's own queue.
+            waiting = self.database.waiting
         yield GaugeMetricFamily("fraiseql_pool_size", "Open connections.", value=size)
         yield GaugeMetricFamily("fraiseql_pool_idle", "Idle connections.", value=idle)
         yield GaugeMetricFamily(

@@ -146,17 +146,23 @@ def select_list(
     condition = WhereCompiler(schema, params).compile(model, where, data, columns)
     if found is not None:
         condition = found.condition if condition == TRUE else _and([found.condition, condition])
+    in_order: str | None = None
     if ids is not None:
         column = model.definition.id_column
         assert column is not None
         id_column = f"{ROW_ALIAS}.{quote_identifier(column)}"
-        condition = f"({condition}) AND {id_column} = ANY ({params.add(list(ids))}::uuid[])"
+        placeholder = params.add(list(ids))
+        condition = f"({condition}) AND {id_column} = ANY ({placeholder}::uuid[])"
+        # Without an ordering of its own, the rows come in the order of the ids (events).
+        in_order = f"array_position({placeholder}::uuid[], {id_column})"
     keys = order_keys(schema, model, order_by, data, columns, rank=found)
     tie = _tie_breaker(model)
     if tie is not None:
         keys.append(tie)
     sql = f"SELECT {document_column(data, drop, as_bytes=as_bytes)} FROM {table} WHERE {condition}"
-    if keys:
+    if in_order is not None and not order_by and found is None:
+        sql += f" ORDER BY {in_order}"
+    elif keys:
         sql += f" ORDER BY {order_by_clause(keys)}"
     sql += f" LIMIT {params.add(limit)}::bigint"
     if offset:
