@@ -111,16 +111,12 @@ class PoolSettings:
             if value is None or value < 0 or (value == 0 and name not in _ZERO_ALLOWED):
                 raise ValueError(f"{variable} must be a positive {kind.__name__}, not {text!r}")
             from_environment[name] = value
-        keep = os.environ.get(KEEP_SETTINGS_ENV, "").strip().lower()
-        if keep:
-            if keep not in _BOOLEANS:
-                raise ValueError(f"{KEEP_SETTINGS_ENV} must be 1, true, 0 or false, not {keep!r}")
-            from_environment["keep_settings"] = _BOOLEANS[keep]
-        admission = os.environ.get(ADMISSION_ENV, "").strip().lower()
-        if admission:
-            if admission not in _BOOLEANS:
-                raise ValueError(f"{ADMISSION_ENV} must be 1, true, 0 or false, not {admission!r}")
-            from_environment["admission"] = _BOOLEANS[admission]
+        for variable, name in POOL_SWITCH_ENV.items():
+            switch = os.environ.get(variable, "").strip().lower()
+            if switch:
+                if switch not in _BOOLEANS:
+                    raise ValueError(f"{variable} must be 1, true, 0 or false, not {switch!r}")
+                from_environment[name] = _BOOLEANS[switch]
         settings = cls(dsn=dsn, **{**from_environment, **overrides})
         if settings.min_size > settings.max_size:
             raise ValueError(
@@ -132,6 +128,8 @@ class PoolSettings:
 
 KEEP_SETTINGS_ENV = "FRAISEQL_POOL_KEEP_SETTINGS"
 ADMISSION_ENV = "FRAISEQL_POOL_ADMISSION"
+POOL_SWITCH_ENV = {KEEP_SETTINGS_ENV: "keep_settings", ADMISSION_ENV: "admission"}
+"""Environment variables of the pool's on/off settings: the setting each one turns on or off."""
 _BOOLEANS = {"1": True, "true": True, "yes": True, "0": False, "false": False, "no": False}
 
 _ZERO_ALLOWED = frozenset({"min_size", "statement_cache_size"})

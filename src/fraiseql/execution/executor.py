@@ -261,13 +261,7 @@ class Executor:
         :meth:`ReadReplicas.choose`), else, or when the replica fails it, on the primary.
         """
         replicas = self.replicas
-        if replicas is None:  # the common case, without a further call
-            async with RequestSession(
-                self.database, transactional=not plan.single_statement, settings=settings
-            ) as session:
-                repository = QueryRepository(self.model, session)
-                return await self._run(prepared, plan, request, coerced, context, repository)
-        else:
+        if replicas is not None:
             position = self.read_your_writes.min_position(context)
             replica = None if position == PRIMARY else await replicas.choose(position)
             if replica is not None:
