@@ -83,7 +83,7 @@ bench-compare: $(NATIVE) $(COMPARE_STAMP) bench-wrk
 	$(BIN)/python -m bench.compare.run --report
 
 # FraiseQL vs the floor (post by id, createPost) on a small database, about two minutes; fails
-# below FRAISEQL_BENCH_MIN_FLOOR_RATIO (default 0.7) of the floor or on any failed request.
+# below FRAISEQL_BENCH_MIN_FLOOR_RATIO (default 0.45) of the floor or on any failed request.
 bench-compare-quick: $(NATIVE) bench-wrk
 	$(BIN)/python -m bench.compare.run --quick
 

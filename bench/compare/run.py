@@ -17,7 +17,7 @@
 
 ``--quick`` runs FraiseQL and the floor only, on the smaller database, at one concurrency, the
 post by id and the create, three rounds, and exits 1 when FraiseQL's throughput falls below
-``FRAISEQL_BENCH_MIN_FLOOR_RATIO`` (default 0.7) of the floor's on either, or when a point had
+``FRAISEQL_BENCH_MIN_FLOOR_RATIO`` (default 0.45) of the floor's on either, or when a point had
 failed requests: the regression gate (see bench/README.md).
 """
 
@@ -69,7 +69,10 @@ SETTINGS: dict[str, dict[str, Any]] = {
     },
 }
 MIN_RATIO_ENV = "FRAISEQL_BENCH_MIN_FLOOR_RATIO"
-DEFAULT_MIN_RATIO = 0.7
+DEFAULT_MIN_RATIO = 0.45
+"""Below the measured level, for large regressions: since the floor renders through FraiseQL's C
+builder, a post by id is 0.56 to 0.64x of it (docs/benchmarks/RESULTS.md; 0.58 in the quick run
+after it), the create 0.94 to 1.04x; the old 0.7 was set against a floor projecting in Python."""
 
 
 async def cleanup(dsn: str) -> int:
