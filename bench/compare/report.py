@@ -2,7 +2,9 @@
 
 Writes ``docs/benchmarks/RESULTS.md`` (only the part between its ``generated`` markers; the
 analysis around them is kept) and three PNG plots beside it, from ``bench/results/compare.json``
-by default. Every ratio compares numbers of the same run.
+by default. When ``bench/results/compare-workers2.json`` exists (a ``--workers 2`` run), its
+points follow as a second set of tables, "Two worker processes". Every ratio compares numbers
+of the same run.
 """
 
 from __future__ import annotations
@@ -17,6 +19,8 @@ from bench.common import PROJECT_ROOT, RESULTS_DIR, log
 
 DOCS = PROJECT_ROOT / "docs" / "benchmarks"
 RESULTS_MD = DOCS / "RESULTS.md"
+COMPARE_JSON = RESULTS_DIR / "compare.json"
+WORKERS_JSON = RESULTS_DIR / "compare-workers2.json"
 START, END = "<!-- generated:start -->", "<!-- generated:end -->"
 PEERS = ("floor", "strawberry", "graphene", "postgraphile")
 NESTED = ("posts20_author", "posts100_nested")
@@ -277,6 +281,86 @@ def conditions(result: dict[str, Any]) -> list[str]:
     return lines
 
 
+def load_workers(path: Path = WORKERS_JSON) -> dict[str, Any] | None:
+    """The several-worker run's results, ``None`` when there is none."""
+    return json.loads(path.read_text()) if path.exists() else None
+
+
+def supervisor_share(result: dict[str, Any]) -> float | None:
+    """The largest share of a point's server CPU that went to the supervisor process."""
+    shares = [
+        split["supervisor"] / total
+        for p in result["points"]
+        if (split := p.get("process_cpu_s"))
+        and (total := split["supervisor"] + sum(split["others"])) > 0
+    ]
+    return max(shares) if shares else None
+
+
+def busiest_worker_shares(result: dict[str, Any]) -> list[float]:
+    """Per shown point, the busiest worker's share of its workers' CPU (1 / N: an even split)."""
+    shares = []
+    for point in index(result).values():
+        others = point.get("process_cpu_s", {}).get("others", [])
+        if sum(others) > 0:
+            shares.append(max(others) / sum(others))
+    return sorted(shares)
+
+
+def workers_section(result: dict[str, Any]) -> list[str]:
+    """The tables of a several-worker run, under their own heading."""
+    machine, settings, count = result["machine"], result["settings"], result["workers"]
+    loads = [p["load_average"][0] for p in result["points"]]
+    title = "Two worker processes" if count == 2 else f"{count} worker processes"
+    lines = [
+        f"## {title}",
+        "",
+        f"- Run: {machine['date']}, mode `{result['mode']}`, {result['duration_s']:.0f} s, "
+        f"commit `{machine['git_commit']}`; 1-minute load average over the points: "
+        f"{min(loads):.2f} … {max(loads):.2f}; {settings.get('rounds', 1)} round(s), the same "
+        "protocol as above.",
+        f"- Every server: {count} worker processes, each with its own pool of "
+        f"{result['pool_size']} connections ({count * result['pool_size']} per server, "
+        f"{result['pool_connections']} for the run): FraiseQL `fraiseql serve --workers {count}`; "
+        f"the floor, Strawberry and Graphene `uvicorn --workers {count}`; PostGraphile Node's "
+        "cluster module (`bench/compare/postgraphile/cluster.mjs`).",
+        "- Server CPU is the sum over each server's process tree: the supervisor and every worker.",
+    ]
+    share = supervisor_share(result)
+    if share is not None:
+        lines.append(f"- The supervisor's share of its server's CPU: {100 * share:.1f} % at most.")
+    shares = busiest_worker_shares(result)
+    if shares:
+        lines.append(
+            f"- Balance: the busiest worker did {100 * shares[len(shares) // 2]:.0f} % of its "
+            f"server's worker CPU at the median point, {100 * shares[-1]:.0f} % at most "
+            f"({100 / count:.0f} %: an even split)."
+        )
+    return [
+        *lines,
+        "",
+        "### Throughput",
+        "",
+        *throughput_table(result),
+        "",
+        "### Failed points",
+        *failures(result),
+        "",
+        "### FraiseQL's throughput divided by each system's (same run; above 1: FraiseQL faster)",
+        *ratio_table(result),
+        "",
+        "### Each system's server CPU per request divided by FraiseQL's"
+        " (above 1: FraiseQL cheaper)",
+        *cpu_ratio_table(result),
+        "",
+        "### Latency (wrk's percentiles)",
+        *latency_table(result),
+        "",
+        "### Server CPU per request (µs; supervisor and workers, not PostgreSQL's)",
+        *cpu_table(result),
+    ]
+
+
 def plots(result: dict[str, Any]) -> list[str]:
     """Three PNGs beside RESULTS.md; returns their file names."""
     import matplotlib
@@ -325,7 +409,10 @@ def plots(result: dict[str, Any]) -> list[str]:
     return names
 
 
-def generated(result: dict[str, Any], images: list[str]) -> str:
+def generated(
+    result: dict[str, Any], images: list[str], workers: dict[str, Any] | None = None
+) -> str:
+    """The generated part of RESULTS.md: ``result``'s tables, then ``workers``'s when given."""
     sections = [
         "## Conditions",
         *conditions(result),
@@ -361,14 +448,15 @@ def generated(result: dict[str, Any], images: list[str]) -> str:
         *[f"![{n}]({n})" for n in images[2:3]],
         "",
         *cpu_table(result),
+        *(["", *workers_section(workers)] if workers is not None else []),
     ]
     return "\n".join(sections)
 
 
-def write(result: dict[str, Any]) -> None:
-    """Write the generated part of RESULTS.md and the plots."""
+def write(result: dict[str, Any], workers: dict[str, Any] | None = None) -> None:
+    """Write the generated part of RESULTS.md (with ``workers``'s tables) and the plots."""
     DOCS.mkdir(parents=True, exist_ok=True)
-    text = f"{START}\n{generated(result, plots(result))}\n{END}"
+    text = f"{START}\n{generated(result, plots(result), workers)}\n{END}"
     if RESULTS_MD.exists():
         current = RESULTS_MD.read_text()
         if START in current and END in current:
@@ -382,9 +470,15 @@ def write(result: dict[str, Any]) -> None:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("results", type=Path, nargs="?", default=RESULTS_DIR / "compare.json")
+    parser.add_argument("results", type=Path, nargs="?", default=COMPARE_JSON)
+    parser.add_argument(
+        "--workers-results",
+        type=Path,
+        default=WORKERS_JSON,
+        help="the several-worker run, rendered after the main tables when the file exists",
+    )
     arguments = parser.parse_args(argv)
-    write(json.loads(arguments.results.read_text()))
+    write(json.loads(arguments.results.read_text()), load_workers(arguments.workers_results))
 
 
 if __name__ == "__main__":

@@ -1,9 +1,14 @@
 """The five servers, started one at a time under the same conditions.
 
-Each is one process (one uvicorn worker, or one Node process) on 127.0.0.1 and a free port,
-with a database pool of ``POOL_SIZE`` connections, logging off. The Python servers all run
-under uvicorn with uvloop and httptools. A server is stopped with SIGTERM, then SIGKILL after
-10 s, whatever happens.
+By default each is one process (one uvicorn worker, or one Node process) on 127.0.0.1 and a
+free port, with a database pool of ``POOL_SIZE`` connections, logging off. The Python servers
+all run under uvicorn with uvloop and httptools. With ``workers`` above 1 each runs its own
+multi-process setting: FraiseQL its CLI, ``fraiseql serve --workers N`` (uvicorn's supervisor,
+which picks uvloop and httptools when installed, as they are); the floor, Strawberry and
+Graphene ``uvicorn --workers N``; PostGraphile ``postgraphile/cluster.mjs`` (Node's cluster
+module). Every worker has its own pool of ``POOL_SIZE`` connections. A server's CPU is the sum
+over its whole session (supervisor and workers, :mod:`bench.compare.proctree`). A server is
+stopped with SIGTERM, then its whole process group with SIGKILL after 10 s, whatever happens.
 """
 
 from __future__ import annotations
@@ -20,7 +25,8 @@ from pathlib import Path
 
 import httpx
 
-from bench.common import PROJECT_ROOT, free_port, process_cpu_seconds
+from bench.common import PROJECT_ROOT, free_port
+from bench.compare import proctree
 from bench.compare.peer_sql import POOL_SIZE
 
 HERE = Path(__file__).resolve().parent
@@ -35,10 +41,30 @@ APPS = {
 }
 
 
-def command(system: str, port: int) -> list[str]:
-    """The command line that serves ``system`` on ``port``."""
+def command(system: str, port: int, workers: int = 1) -> list[str]:
+    """The command line that serves ``system`` on ``port`` with ``workers`` processes.
+
+    One worker is the single-process command of the main tables; PostGraphile's cluster
+    wrapper reads its worker count from ``$WORKERS`` (see :func:`serve`).
+    """
     if system == "postgraphile":
-        return [str(NODE), str(POSTGRAPHILE / "server.mjs")]
+        return [str(NODE), str(POSTGRAPHILE / ("server.mjs" if workers == 1 else "cluster.mjs"))]
+    if system == "fraiseql" and workers > 1:
+        return [
+            sys.executable,
+            "-m",
+            "fraiseql",
+            "serve",
+            APPS[system],
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--workers",
+            str(workers),
+            "--log-level",
+            "warning",
+        ]
     python = str(VENVS[system] / "bin" / "python") if system in VENVS else sys.executable
     return [
         python,
@@ -56,6 +82,7 @@ def command(system: str, port: int) -> list[str]:
         "--no-access-log",
         "--log-level",
         "warning",
+        *(["--workers", str(workers)] if workers > 1 else []),
     ]
 
 
@@ -69,21 +96,31 @@ def missing() -> list[str]:
 
 @dataclass
 class Server:
-    """One running server process."""
+    """One running server: its first process (the only one, or the supervisor) leads a session."""
 
     system: str
     process: subprocess.Popen[bytes]
     url: str
     log_path: Path
+    workers: int = 1
+
+    def cpu_by_process(self) -> dict[int, float]:
+        """CPU seconds so far of each process of the server, by pid (the first one first)."""
+        found = proctree.cpu_by_process(self.process.pid)
+        if not found:
+            raise RuntimeError(f"{self.system}: /proc/{self.process.pid}/stat is not readable")
+        return found
 
     def cpu_seconds(self) -> float:
-        """User + system CPU time of the server process so far (from /proc)."""
-        seconds = process_cpu_seconds(self.process.pid)
-        if seconds is None:
-            raise RuntimeError(f"{self.system}: /proc/{self.process.pid}/stat is not readable")
-        return seconds
+        """User + system CPU time of the whole server so far: supervisor and every worker."""
+        return sum(self.cpu_by_process().values())
 
     def wait_ready(self, timeout_s: float = 60.0) -> None:
+        """Wait for an HTTP answer; with several workers, also until all of them have started.
+
+        The first answer comes from the first worker up; the others are still importing the
+        app, so the server must also stop using CPU before anything is measured.
+        """
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
@@ -91,9 +128,19 @@ class Server:
             with contextlib.suppress(httpx.HTTPError):
                 # Any HTTP answer will do: the floor answers only the scenarios' documents.
                 httpx.post(self.url, json={"query": "{ __typename }"}, timeout=2)
-                return
+                break
             time.sleep(0.3)
-        raise SystemExit(f"{self.system} did not start in {timeout_s}s")
+        else:
+            raise SystemExit(f"{self.system} did not start in {timeout_s}s")
+        if self.workers == 1:
+            return
+        self.wait_idle(max(1.0, deadline - time.monotonic()))
+        count = len(self.cpu_by_process()) - 1
+        if self.process.poll() is not None or count < self.workers:
+            raise SystemExit(
+                f"{self.system}: {count} processes under its supervisor, {self.workers} workers "
+                f"asked for:\n{self.log_path.read_text()[-3000:]}"
+            )
 
     def wait_idle(self, timeout_s: float = 120.0) -> float:
         """Wait until the server stops using CPU; returns the seconds waited.
@@ -110,19 +157,29 @@ class Server:
         return time.monotonic() - started
 
     def stop(self) -> None:
-        if self.process.poll() is not None:
-            return
-        self.process.send_signal(signal.SIGTERM)
-        try:
-            self.process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait(timeout=10)
+        """SIGTERM to the first process (a supervisor stops its workers), then SIGKILL to all.
+
+        The process group is the session's (it was started in a new one): after the first
+        process exits, anything left in it, an orphaned worker, is killed too.
+        """
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait(timeout=10)
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.process.pid, signal.SIGKILL)
 
 
 @contextlib.contextmanager
-def serve(system: str, dsn: str, workdir: Path) -> Iterator[Server]:
-    """``system`` serving ``dsn`` until the block ends."""
+def serve(system: str, dsn: str, workdir: Path, workers: int = 1) -> Iterator[Server]:
+    """``system`` serving ``dsn`` with ``workers`` processes until the block ends.
+
+    Every worker gets the same environment, so each opens its own pool of ``POOL_SIZE``.
+    """
     port = free_port()
     env = {
         **os.environ,
@@ -135,21 +192,22 @@ def serve(system: str, dsn: str, workdir: Path) -> Iterator[Server]:
         "BENCH_DATABASE_URL": dsn,  # the floor, Strawberry, Graphene
         "DATABASE_URL": dsn,  # PostGraphile
         "PORT": str(port),
-        "POOL_SIZE": str(POOL_SIZE),
+        "POOL_SIZE": str(POOL_SIZE),  # per worker
+        "WORKERS": str(workers),  # PostGraphile's cluster wrapper
         "NODE_ENV": "production",
         "PYTHONPATH": str(PROJECT_ROOT),
     }
     log_path = workdir / f"{system}.log"
     with log_path.open("wb") as output:
         process = subprocess.Popen(
-            command(system, port),
+            command(system, port, workers),
             cwd=PROJECT_ROOT,
             env=env,
             stdout=output,
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
-    server = Server(system, process, f"http://127.0.0.1:{port}/graphql", log_path)
+    server = Server(system, process, f"http://127.0.0.1:{port}/graphql", log_path, workers)
     try:
         server.wait_ready()
         yield server

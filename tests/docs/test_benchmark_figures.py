@@ -50,7 +50,7 @@ def _recorded() -> set[str]:
     texts = [path.read_text(encoding="utf-8") for path in sorted(RESULTS.iterdir())]
     texts.append(report.render(json.loads((RESULTS / "native.json").read_text())))
     compare = json.loads((RESULTS / "compare.json").read_text())
-    texts.append(compare_report.generated(compare, []))
+    texts.append(compare_report.generated(compare, [], compare_report.load_workers()))
     return set().union(*(_numbers(text) for text in texts))
 
 
