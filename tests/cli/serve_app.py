@@ -27,3 +27,8 @@ def build() -> object:
 
 
 app = None if "SERVE_TEST_DSN" not in os.environ else build()
+
+
+def broken() -> object:
+    """A factory that fails in each worker (the module itself imports fine)."""
+    raise RuntimeError("this app cannot start")

@@ -2,10 +2,12 @@
 
 Uvicorn (the default, ``--server uvicorn``) or Granian (``--server granian``, the
 ``serve-granian`` extra, see :mod:`fraiseql.cli.serve_granian`) runs the workers: each is a
-process with its own event loop, pool and listener, and they share the listening socket (the
-kernel hands each new connection to one of them). On SIGTERM or SIGINT every worker stops
-taking connections, finishes the requests it holds (for at most ``--graceful-timeout``
-seconds), closes its pool and exits.
+process with its own event loop, pool and listener. With uvicorn on Linux each worker has its
+own ``SO_REUSEPORT`` socket and the kernel spreads new connections over them
+(:mod:`fraiseql.cli.serve_workers`); ``--shared-socket`` keeps uvicorn's own supervisor, whose
+workers accept from one socket. On SIGTERM or SIGINT every worker stops taking connections,
+finishes the requests it holds (for at most ``--graceful-timeout`` seconds), closes its pool
+and exits.
 """
 
 from __future__ import annotations
@@ -16,10 +18,15 @@ from typing import Annotated
 
 import typer
 
+from fraiseql.cli.serve_workers import REUSE_PORT_AVAILABLE, ServeSettings
 from fraiseql.cli.target import resolve
 
 TARGET_HELP = "The app as 'module:attribute' (an app, or a function making one)."
 WORKERS_HELP = "How many worker processes: a number, or 'auto' (one per CPU)."
+REUSE_PORT_HELP = (
+    "With uvicorn and several workers: a SO_REUSEPORT socket per worker, so the kernel spreads"
+    " connections over them (Linux, the default there), or one socket they all accept from."
+)
 
 
 class ServerName(enum.StrEnum):
@@ -71,6 +78,9 @@ def serve_command(
         ServerName,
         typer.Option(help="The HTTP server: uvicorn, or granian (the serve-granian extra)."),
     ] = ServerName.UVICORN,
+    reuse_port: Annotated[
+        bool, typer.Option("--reuse-port/--shared-socket", help=REUSE_PORT_HELP)
+    ] = REUSE_PORT_AVAILABLE,
 ) -> None:
     """Serve TARGET with uvicorn or granian: several workers, graceful shutdown, no reload."""
     count = worker_count(workers)
@@ -93,20 +103,27 @@ def serve_command(
             typer.echo(f"Error: {error}", err=True)
             raise typer.Exit(2) from None
         return
-    import uvicorn
-
+    if reuse_port and count > 1 and not REUSE_PORT_AVAILABLE:
+        raise typer.BadParameter("--reuse-port needs Linux's SO_REUSEPORT; use --shared-socket")
     factory = resolve(target).is_factory  # fails here, clearly, when the target is wrong
-    uvicorn.run(
-        target,
+    settings = ServeSettings(
+        target=target,
         host=host,
         port=port,
-        workers=count,
         factory=factory,
-        timeout_graceful_shutdown=int(graceful_timeout) or None,
-        timeout_keep_alive=int(keep_alive),
+        graceful_timeout=graceful_timeout,
+        keep_alive=keep_alive,
         proxy_headers=proxy_headers,
         forwarded_allow_ips=forwarded_allow_ips,
         log_level=log_level,
-        access_log=False,
-        lifespan="on",
     )
+    if reuse_port and count > 1:
+        from fraiseql.cli.serve_workers import supervise
+
+        status = supervise(settings, count)
+        if status:
+            raise typer.Exit(status)
+        return
+    import uvicorn
+
+    uvicorn.run(target, workers=count, **settings.uvicorn_options())
