@@ -19,15 +19,19 @@
 
 -- Whether rows of organisation `organisation` (a pk) belong to the caller: true for the
 -- caller's organisation (the app.tenant_id claim), for every organisation without a claim.
+-- The functions below are PL/pgSQL, whose statements' plans the session keeps: a SQL function
+-- that cannot be inlined (a subquery, an aggregate) is parsed and planned anew by every
+-- statement that calls it, and a write is many statements.
 CREATE OR REPLACE FUNCTION fn_in_caller_tenant(organisation integer) RETURNS boolean
-LANGUAGE sql STABLE AS $$
-    SELECT CASE
+LANGUAGE plpgsql STABLE AS $$
+BEGIN
+    RETURN CASE
         WHEN nullif(current_setting('app.tenant_id', true), '') IS NULL THEN true
         ELSE organisation = (
             SELECT pk_organisation FROM tb_organisation
             WHERE id = nullif(current_setting('app.tenant_id', true), '')::uuid)
-    END
-$$;
+    END;
+END $$;
 
 -- Whether a reference is a UUID, i.e. an id (anything else is an identifier).
 CREATE OR REPLACE FUNCTION fn_is_uuid(reference text) RETURNS boolean
@@ -36,32 +40,46 @@ LANGUAGE sql IMMUTABLE AS $$
 $$;
 
 -- The primary key of a user (of a post) given by id or identifier: NULL when the caller has
--- none, or several (an identifier, without a claim). Each alternative is an equality on an
--- indexed column, so the lookup is two index probes; a CASE choosing between the two
--- comparisons would scan the whole table.
+-- none, or several (an identifier, without a claim). One index probe, on id or on identifier.
 CREATE OR REPLACE FUNCTION fn_user_pk(reference text) RETURNS integer
-LANGUAGE sql STABLE AS $$
-    SELECT CASE WHEN count(*) = 1 THEN min(pk_user) END FROM tb_user
-    WHERE (id = CASE WHEN fn_is_uuid(reference) THEN reference::uuid END
-           OR identifier = CASE WHEN fn_is_uuid(reference) THEN NULL ELSE reference END)
-      AND fn_in_caller_tenant(fk_organisation)
-$$;
+LANGUAGE plpgsql STABLE AS $$
+DECLARE
+    v_pk integer;
+BEGIN
+    IF fn_is_uuid(reference) THEN
+        SELECT CASE WHEN count(*) = 1 THEN min(pk_user) END INTO v_pk FROM tb_user
+        WHERE id = reference::uuid AND fn_in_caller_tenant(fk_organisation);
+    ELSE
+        SELECT CASE WHEN count(*) = 1 THEN min(pk_user) END INTO v_pk FROM tb_user
+        WHERE identifier = reference AND fn_in_caller_tenant(fk_organisation);
+    END IF;
+    RETURN v_pk;
+END $$;
 
 CREATE OR REPLACE FUNCTION fn_post_pk(reference text) RETURNS integer
-LANGUAGE sql STABLE AS $$
-    SELECT CASE WHEN count(*) = 1 THEN min(pk_post) END FROM tb_post
-    WHERE (id = CASE WHEN fn_is_uuid(reference) THEN reference::uuid END
-           OR identifier = CASE WHEN fn_is_uuid(reference) THEN NULL ELSE reference END)
-      AND fn_in_caller_tenant(fk_organisation)
-$$;
+LANGUAGE plpgsql STABLE AS $$
+DECLARE
+    v_pk integer;
+BEGIN
+    IF fn_is_uuid(reference) THEN
+        SELECT CASE WHEN count(*) = 1 THEN min(pk_post) END INTO v_pk FROM tb_post
+        WHERE id = reference::uuid AND fn_in_caller_tenant(fk_organisation);
+    ELSE
+        SELECT CASE WHEN count(*) = 1 THEN min(pk_post) END INTO v_pk FROM tb_post
+        WHERE identifier = reference AND fn_in_caller_tenant(fk_organisation);
+    END IF;
+    RETURN v_pk;
+END $$;
 
 -- A JSON array of strings as text[]; null or a non-array is the empty array.
 CREATE OR REPLACE FUNCTION fn_text_array(value jsonb) RETURNS text[]
-LANGUAGE sql IMMUTABLE AS $$
-    SELECT CASE WHEN jsonb_typeof(value) = 'array'
-                THEN ARRAY(SELECT jsonb_array_elements_text(value))
-                ELSE '{}'::text[] END
-$$;
+LANGUAGE plpgsql IMMUTABLE AS $$
+BEGIN
+    IF jsonb_typeof(value) = 'array' THEN
+        RETURN ARRAY(SELECT jsonb_array_elements_text(value));
+    END IF;
+    RETURN '{}'::text[];
+END $$;
 
 CREATE OR REPLACE FUNCTION fn_mutation_result(
     status text, id uuid, message text, errors jsonb DEFAULT '[]'

@@ -16,6 +16,16 @@ BEGIN
         ON CONFLICT (id) DO UPDATE SET "identifier" = excluded."identifier", "tenant_id" = excluded."tenant_id", "data" = excluded."data"
             WHERE (t."identifier", t."tenant_id", t."data") IS DISTINCT FROM (excluded."identifier", excluded."tenant_id", excluded."data");
         GET DIAGNOSTICS written = ROW_COUNT;
+    ELSIF cardinality(ids) = 1 THEN
+        DELETE FROM "tv_organisation" t
+        WHERE t.id = ids[1] AND NOT EXISTS (SELECT 1 FROM "tb_organisation" s WHERE s.id = t.id);
+        GET DIAGNOSTICS removed = ROW_COUNT;
+        INSERT INTO "tv_organisation" AS t (id, "identifier", "tenant_id", "data")
+        SELECT v.id, v."identifier", v."tenant_id", v."data" FROM "v_tv_organisation" v
+        WHERE v.id = ids[1]
+        ON CONFLICT (id) DO UPDATE SET "identifier" = excluded."identifier", "tenant_id" = excluded."tenant_id", "data" = excluded."data"
+            WHERE (t."identifier", t."tenant_id", t."data") IS DISTINCT FROM (excluded."identifier", excluded."tenant_id", excluded."data");
+        GET DIAGNOSTICS written = ROW_COUNT;
     ELSE
         DELETE FROM "tv_organisation" t
         WHERE t.id = ANY (ids) AND NOT EXISTS (SELECT 1 FROM "tb_organisation" s WHERE s.id = t.id);
@@ -43,6 +53,16 @@ BEGIN
         GET DIAGNOSTICS removed = ROW_COUNT;
         INSERT INTO "tv_member" AS t (id, "identifier", "tenant_id", "data")
         SELECT v.id, v."identifier", v."tenant_id", v."data" FROM "v_tv_member" v
+        ON CONFLICT (id) DO UPDATE SET "identifier" = excluded."identifier", "tenant_id" = excluded."tenant_id", "data" = excluded."data"
+            WHERE (t."identifier", t."tenant_id", t."data") IS DISTINCT FROM (excluded."identifier", excluded."tenant_id", excluded."data");
+        GET DIAGNOSTICS written = ROW_COUNT;
+    ELSIF cardinality(ids) = 1 THEN
+        DELETE FROM "tv_member" t
+        WHERE t.id = ids[1] AND NOT EXISTS (SELECT 1 FROM "tb_member" s WHERE s.id = t.id);
+        GET DIAGNOSTICS removed = ROW_COUNT;
+        INSERT INTO "tv_member" AS t (id, "identifier", "tenant_id", "data")
+        SELECT v.id, v."identifier", v."tenant_id", v."data" FROM "v_tv_member" v
+        WHERE v.id = ids[1]
         ON CONFLICT (id) DO UPDATE SET "identifier" = excluded."identifier", "tenant_id" = excluded."tenant_id", "data" = excluded."data"
             WHERE (t."identifier", t."tenant_id", t."data") IS DISTINCT FROM (excluded."identifier", excluded."tenant_id", excluded."data");
         GET DIAGNOSTICS written = ROW_COUNT;
@@ -76,6 +96,16 @@ BEGIN
         ON CONFLICT (id) DO UPDATE SET "identifier" = excluded."identifier", "tenant_id" = excluded."tenant_id", "data" = excluded."data"
             WHERE (t."identifier", t."tenant_id", t."data") IS DISTINCT FROM (excluded."identifier", excluded."tenant_id", excluded."data");
         GET DIAGNOSTICS written = ROW_COUNT;
+    ELSIF cardinality(ids) = 1 THEN
+        DELETE FROM "tv_project" t
+        WHERE t.id = ids[1] AND NOT EXISTS (SELECT 1 FROM "tb_project" s WHERE s.id = t.id);
+        GET DIAGNOSTICS removed = ROW_COUNT;
+        INSERT INTO "tv_project" AS t (id, "identifier", "tenant_id", "data")
+        SELECT v.id, v."identifier", v."tenant_id", v."data" FROM "v_tv_project" v
+        WHERE v.id = ids[1]
+        ON CONFLICT (id) DO UPDATE SET "identifier" = excluded."identifier", "tenant_id" = excluded."tenant_id", "data" = excluded."data"
+            WHERE (t."identifier", t."tenant_id", t."data") IS DISTINCT FROM (excluded."identifier", excluded."tenant_id", excluded."data");
+        GET DIAGNOSTICS written = ROW_COUNT;
     ELSE
         DELETE FROM "tv_project" t
         WHERE t.id = ANY (ids) AND NOT EXISTS (SELECT 1 FROM "tb_project" s WHERE s.id = t.id);
@@ -106,6 +136,16 @@ BEGIN
         ON CONFLICT (id) DO UPDATE SET "identifier" = excluded."identifier", "tenant_id" = excluded."tenant_id", "data" = excluded."data"
             WHERE (t."identifier", t."tenant_id", t."data") IS DISTINCT FROM (excluded."identifier", excluded."tenant_id", excluded."data");
         GET DIAGNOSTICS written = ROW_COUNT;
+    ELSIF cardinality(ids) = 1 THEN
+        DELETE FROM "tv_invoice" t
+        WHERE t.id = ids[1] AND NOT EXISTS (SELECT 1 FROM "tb_invoice" s WHERE s.id = t.id);
+        GET DIAGNOSTICS removed = ROW_COUNT;
+        INSERT INTO "tv_invoice" AS t (id, "identifier", "tenant_id", "data")
+        SELECT v.id, v."identifier", v."tenant_id", v."data" FROM "v_tv_invoice" v
+        WHERE v.id = ids[1]
+        ON CONFLICT (id) DO UPDATE SET "identifier" = excluded."identifier", "tenant_id" = excluded."tenant_id", "data" = excluded."data"
+            WHERE (t."identifier", t."tenant_id", t."data") IS DISTINCT FROM (excluded."identifier", excluded."tenant_id", excluded."data");
+        GET DIAGNOSTICS written = ROW_COUNT;
     ELSE
         DELETE FROM "tv_invoice" t
         WHERE t.id = ANY (ids) AND NOT EXISTS (SELECT 1 FROM "tb_invoice" s WHERE s.id = t.id);
@@ -133,6 +173,16 @@ BEGIN
         GET DIAGNOSTICS removed = ROW_COUNT;
         INSERT INTO "tv_invitation" AS t (id, "identifier", "tenant_id", "data")
         SELECT v.id, v."identifier", v."tenant_id", v."data" FROM "v_tv_invitation" v
+        ON CONFLICT (id) DO UPDATE SET "identifier" = excluded."identifier", "tenant_id" = excluded."tenant_id", "data" = excluded."data"
+            WHERE (t."identifier", t."tenant_id", t."data") IS DISTINCT FROM (excluded."identifier", excluded."tenant_id", excluded."data");
+        GET DIAGNOSTICS written = ROW_COUNT;
+    ELSIF cardinality(ids) = 1 THEN
+        DELETE FROM "tv_invitation" t
+        WHERE t.id = ids[1] AND NOT EXISTS (SELECT 1 FROM "tb_invitation" s WHERE s.id = t.id);
+        GET DIAGNOSTICS removed = ROW_COUNT;
+        INSERT INTO "tv_invitation" AS t (id, "identifier", "tenant_id", "data")
+        SELECT v.id, v."identifier", v."tenant_id", v."data" FROM "v_tv_invitation" v
+        WHERE v.id = ids[1]
         ON CONFLICT (id) DO UPDATE SET "identifier" = excluded."identifier", "tenant_id" = excluded."tenant_id", "data" = excluded."data"
             WHERE (t."identifier", t."tenant_id", t."data") IS DISTINCT FROM (excluded."identifier", excluded."tenant_id", excluded."data");
         GET DIAGNOSTICS written = ROW_COUNT;

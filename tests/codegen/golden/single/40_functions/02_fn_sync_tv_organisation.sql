@@ -17,6 +17,16 @@ BEGIN
         ON CONFLICT (id) DO UPDATE SET "identifier" = excluded."identifier", "data" = excluded."data"
             WHERE (t."identifier", t."data") IS DISTINCT FROM (excluded."identifier", excluded."data");
         GET DIAGNOSTICS written = ROW_COUNT;
+    ELSIF cardinality(ids) = 1 THEN
+        DELETE FROM "tv_organisation" t
+        WHERE t.id = ids[1] AND NOT EXISTS (SELECT 1 FROM "tb_organisation" s WHERE s.id = t.id);
+        GET DIAGNOSTICS removed = ROW_COUNT;
+        INSERT INTO "tv_organisation" AS t (id, "identifier", "data")
+        SELECT v.id, v."identifier", v."data" FROM "v_tv_organisation" v
+        WHERE v.id = ids[1]
+        ON CONFLICT (id) DO UPDATE SET "identifier" = excluded."identifier", "data" = excluded."data"
+            WHERE (t."identifier", t."data") IS DISTINCT FROM (excluded."identifier", excluded."data");
+        GET DIAGNOSTICS written = ROW_COUNT;
     ELSE
         DELETE FROM "tv_organisation" t
         WHERE t.id = ANY (ids) AND NOT EXISTS (SELECT 1 FROM "tb_organisation" s WHERE s.id = t.id);

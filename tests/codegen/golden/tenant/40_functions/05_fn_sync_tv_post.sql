@@ -17,6 +17,16 @@ BEGIN
         ON CONFLICT (id) DO UPDATE SET "identifier" = excluded."identifier", "tenant_id" = excluded."tenant_id", "data" = excluded."data"
             WHERE (t."identifier", t."tenant_id", t."data") IS DISTINCT FROM (excluded."identifier", excluded."tenant_id", excluded."data");
         GET DIAGNOSTICS written = ROW_COUNT;
+    ELSIF cardinality(ids) = 1 THEN
+        DELETE FROM "tv_post" t
+        WHERE t.id = ids[1] AND NOT EXISTS (SELECT 1 FROM "tb_post" s WHERE s.id = t.id);
+        GET DIAGNOSTICS removed = ROW_COUNT;
+        INSERT INTO "tv_post" AS t (id, "identifier", "tenant_id", "data")
+        SELECT v.id, v."identifier", v."tenant_id", v."data" FROM "v_tv_post" v
+        WHERE v.id = ids[1]
+        ON CONFLICT (id) DO UPDATE SET "identifier" = excluded."identifier", "tenant_id" = excluded."tenant_id", "data" = excluded."data"
+            WHERE (t."identifier", t."tenant_id", t."data") IS DISTINCT FROM (excluded."identifier", excluded."tenant_id", excluded."data");
+        GET DIAGNOSTICS written = ROW_COUNT;
     ELSE
         DELETE FROM "tv_post" t
         WHERE t.id = ANY (ids) AND NOT EXISTS (SELECT 1 FROM "tb_post" s WHERE s.id = t.id);
