@@ -168,6 +168,11 @@ def build_handlers(p: scenarios.Parameters) -> dict[str, Handler]:
     return handlers
 
 
+async def _rollback_if_in_transaction(connection: asyncpg.Connection) -> None:
+    if connection.is_in_transaction():
+        await connection.execute("ROLLBACK")
+
+
 class Floor:
     """The raw ASGI application: lifespan opens the pool, POST /graphql answers."""
 
@@ -180,7 +185,11 @@ class Floor:
         dsn = self.dsn or os.environ["BENCH_DATABASE_URL"]
         p = await scenarios.parameters(dsn)
         self.handlers = await asyncio.to_thread(build_handlers, p)
-        self.pool = await asyncpg.create_pool(dsn, min_size=1, max_size=POOL_SIZE)
+        # The same release as FraiseQL's pool: asyncpg's default reset would run one more
+        # statement per request, which a floor must not pay (it holds no session state).
+        self.pool = await asyncpg.create_pool(
+            dsn, min_size=1, max_size=POOL_SIZE, reset=_rollback_if_in_transaction
+        )
 
     async def shutdown(self) -> None:
         if self.pool is not None:

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import asyncio
-
 from starlette.datastructures import Headers
 from starlette.types import Message, Receive
 
 from fraiseql.asgi.errors import ClientDisconnectedError, TransportError, bad_request
+from fraiseql.deadline import Deadline
 
 DEFAULT_MAX_BODY_SIZE = 1 << 20  # 1 MiB (DESIGN.md section 8)
 DEFAULT_BODY_TIMEOUT = 10.0
@@ -45,7 +44,7 @@ async def read_body(
     if seconds is None:
         return await _read(receive, limit)
     try:
-        async with asyncio.timeout(seconds):
+        async with Deadline(seconds):
             return await _read(receive, limit)
     except TimeoutError:
         raise body_timeout_error(seconds) from None

@@ -23,6 +23,7 @@ from starlette.responses import HTMLResponse, Response
 from starlette.types import Message, Receive, Scope, Send
 
 from fraiseql.asgi import media
+from fraiseql.asgi.answer import Answer, RequestHeaders, request_with_headers
 from fraiseql.asgi.batch import decode_post_body, run_batch
 from fraiseql.asgi.body import (
     DEFAULT_BODY_TIMEOUT,
@@ -166,7 +167,7 @@ class GraphQLHTTPHandler:
             headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
             record = instrumentation.begin(scope["method"], scope["path"], headers)
         try:
-            response = await self._respond(Request(scope, receive), receive)
+            response = await self._respond(*request_with_headers(scope, receive), receive)
         except ClientDisconnectedError:
             if instrumentation is not None and record is not None:
                 await instrumentation.end(record, 499)  # nginx's "client closed request"
@@ -179,9 +180,11 @@ class GraphQLHTTPHandler:
             response.headers.update(await instrumentation.end(record, response.status_code))
         await response(scope, receive, send)
 
-    async def _respond(self, request: Request, receive: Receive) -> Response:
+    async def _respond(
+        self, request: Request, headers: RequestHeaders, receive: Receive
+    ) -> Response | Answer:
         method = request.method
-        accept = ", ".join(request.headers.getlist("accept")) or None
+        accept = ", ".join(headers.getlist("accept")) or None
         media_type = media.APPLICATION_JSON  # used for errors found before negotiation
         try:
             if method not in ("GET", "POST"):
@@ -215,7 +218,7 @@ class GraphQLHTTPHandler:
                 and media.TEXT_EVENT_STREAM in accept
                 and media.accepts_event_stream(accept)
             ):
-                return await self._event_stream(request, receive, params)
+                return await self._event_stream(request, receive, headers, params)
             negotiated = media.negotiate_response_type(accept)
             if negotiated is None:
                 raise TransportError(
@@ -226,15 +229,15 @@ class GraphQLHTTPHandler:
                 )
             media_type = negotiated
             if method == "GET":
-                self.csrf.check(method, request.headers)
+                self.csrf.check(method, headers)
                 graphql_request = request_from_query_params(params)
-            elif self.uploads is not None and is_multipart(request.headers):
+            elif self.uploads is not None and is_multipart(headers):
                 async with self.uploads.read(request, receive) as (posted, request):
                     if isinstance(posted, list):
                         return await self._run_batch(request, receive, posted, media_type)
                     return await self._run(request, receive, posted, media_type)
             else:
-                posted, request = await self._read_post(request, receive)
+                posted, request = await self._read_post(request, receive, headers)
                 if isinstance(posted, list):
                     return await self._run_batch(request, receive, posted, media_type)
                 graphql_request = posted
@@ -262,14 +265,18 @@ class GraphQLHTTPHandler:
             return _internal_error_response(media_type, exc)
 
     async def _event_stream(
-        self, request: Request, receive: Receive, params: dict[str, str]
+        self,
+        request: Request,
+        receive: Receive,
+        headers: RequestHeaders,
+        params: dict[str, str],
     ) -> Response:
         """Serve an operation as Server-Sent Events (see :mod:`fraiseql.asgi.sse`)."""
         if request.method == "GET":
-            self.csrf.check("GET", request.headers)
+            self.csrf.check("GET", headers)
             graphql_request = request_from_query_params(params)
         else:
-            posted, request = await self._read_post(request, receive)
+            posted, request = await self._read_post(request, receive, headers)
             if isinstance(posted, list):
                 raise TransportError(
                     400, "A batch cannot be answered as an event stream.", code="BAD_REQUEST"
@@ -286,19 +293,20 @@ class GraphQLHTTPHandler:
         )
 
     async def _read_post(
-        self, request: Request, receive: Receive
+        self, request: Request, receive: Receive, headers: RequestHeaders
     ) -> tuple[GraphQLRequest | list[GraphQLRequest], Request]:
-        problem = media.check_request_content_type(request.headers.get("content-type"))
+        problem = media.check_request_content_type(headers.get("content-type"))
         if problem is not None:
             raise TransportError(415, problem, code="UNSUPPORTED_MEDIA_TYPE")
         # Every accepted Content-Type is JSON, which passes; the rule is checked all the same so
         # that it still holds if a simple type is ever accepted.
-        self.csrf.check("POST", request.headers)
-        check_content_length(request.headers, self.max_body_size)
+        self.csrf.check("POST", headers)
+        check_content_length(headers, self.max_body_size)
         body = await read_body(receive, self.max_body_size, self.body_timeout)
         # Hand the context getter a request whose body() still works: replay what was read.
         posted = decode_post_body(body, self.max_batch_size)
-        return posted, Request(request.scope, _replay(body, receive))
+        replayed, _ = request_with_headers(request.scope, _replay(body, receive), headers)
+        return posted, replayed
 
     async def _run(
         self,
@@ -306,7 +314,7 @@ class GraphQLHTTPHandler:
         receive: Receive,
         graphql_request: GraphQLRequest,
         media_type: str,
-    ) -> Response:
+    ) -> Answer:
         prepared = self.executor.prepare(graphql_request)
         _check_operation_type(prepared, request.method)
         context = {**await self._user_context(request), "request": request}
@@ -321,7 +329,7 @@ class GraphQLHTTPHandler:
         receive: Receive,
         graphql_requests: list[GraphQLRequest],
         media_type: str,
-    ) -> Response:
+    ) -> Answer:
         """Run a batch in order; each member takes the single-request path with its own context."""
         if IDEMPOTENCY_HEADER in request.headers and getattr(self.executor, "idempotency", None):
             raise TransportError(
@@ -399,15 +407,11 @@ def _replay(body: bytes, receive: Receive) -> Receive:
 
 def _response(
     body: bytes, status: int, media_type: str, headers: Mapping[str, str] | None = None
-) -> Response:
-    response = Response(body, status, media_type=f"{media_type}; charset=utf-8")
-    for name, value in (headers or {}).items():
-        response.headers[name] = value
-    response.headers.add_vary_header("Accept")
-    return response
+) -> Answer:
+    return Answer(body, status, media_type, headers)
 
 
-def _request_error_response(errors: list[dict[str, Any]], media_type: str) -> Response:
+def _request_error_response(errors: list[dict[str, Any]], media_type: str) -> Answer:
     """A GraphQL request error: 200 under application/json, 400 under graphql-response+json.
 
     GraphQL-over-HTTP draft, "Status Codes": with application/json a well-formed request gets
@@ -418,7 +422,7 @@ def _request_error_response(errors: list[dict[str, Any]], media_type: str) -> Re
     return _response(request_errors_body(errors), status, media_type)
 
 
-def _internal_error_response(media_type: str, error: Exception) -> Response:
+def _internal_error_response(media_type: str, error: Exception) -> Answer:
     """A masked 500: the details go to the log under an error id, the client gets the id only."""
     error_id = uuid.uuid4().hex
     hooks.internal_error(error_id, error)

@@ -16,6 +16,8 @@ The rules follow the GraphQL-over-HTTP draft, sections "Accept", "POST" and "Bod
 
 from __future__ import annotations
 
+import functools
+
 GRAPHQL_RESPONSE_JSON = "application/graphql-response+json"
 APPLICATION_JSON = "application/json"
 TEXT_HTML = "text/html"
@@ -81,6 +83,12 @@ def _match(media_type: str, ranges: list[tuple[str, float]]) -> tuple[float, int
     return best
 
 
+# Clients send the same few Accept and Content-Type values over and over: each decision is kept
+# (bounded, so that varied values cannot grow it) and costs a dictionary lookup once seen.
+_remembered = functools.lru_cache(maxsize=256)
+
+
+@_remembered
 def negotiate_response_type(accept: str | None) -> str | None:
     """Choose the response media type for an ``Accept`` header; ``None`` means 406."""
     if accept is None or not accept.strip():
@@ -117,6 +125,7 @@ def accepts_event_stream(accept: str | None) -> bool:
     return any(r == TEXT_EVENT_STREAM and q > 0.0 for r, q in _accept_ranges(accept))
 
 
+@_remembered
 def check_request_content_type(content_type: str | None) -> str | None:
     """Return an error message when a POST body's ``Content-Type`` is refused, else ``None``.
 

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
-from collections.abc import AsyncIterator
 from types import TracebackType
 
 import asyncpg
@@ -13,6 +11,7 @@ from asyncpg.transaction import Transaction
 
 from fraiseql.db import session_state
 from fraiseql.db.pool import Database
+from fraiseql.deadline import Deadline
 from fraiseql.execution.outcome import ServiceUnavailable
 from fraiseql.security.claims import set_config_statement
 
@@ -132,11 +131,9 @@ class RequestSession:
         async with self._lock:
             return await self._ensure()
 
-    @contextlib.asynccontextmanager
-    async def use(self) -> AsyncIterator[asyncpg.pool.PoolConnectionProxy]:
+    def use(self) -> _Held:
         """The request's connection, held exclusively while the block runs its statements."""
-        async with self._lock:
-            yield await self._ensure()
+        return _Held(self)
 
     async def _ensure(self, *, apply_settings: bool = True) -> asyncpg.pool.PoolConnectionProxy:
         if self._folded:
@@ -160,9 +157,9 @@ class RequestSession:
             admission = database.admission
             started = admission.enter() if admission is not None else 0.0
             try:
-                # asyncio.timeout, not acquire(timeout=...): asyncpg's own timeout runs the
+                # A Deadline, not acquire(timeout=...): asyncpg's own timeout runs the
                 # acquisition in a new task (wait_for), a cost paid on every request.
-                async with asyncio.timeout(settings.acquire_timeout):
+                async with Deadline(settings.acquire_timeout):
                     if self._keep:
                         token = session_state.FOR_REQUEST.set(True)  # no cleaning: set below
                         try:
@@ -278,3 +275,28 @@ class RequestSession:
             self.commit_lsn = await connection.fetchval("SELECT pg_current_wal_insert_lsn()::text")
         except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as error:
             logger.warning("could not read the log position after a commit: %s", error)
+
+
+class _Held:
+    """``async with session.use() as connection``: the session's lock held around the block.
+
+    A class rather than ``contextlib.asynccontextmanager``: every statement of every request
+    enters one, and a generator-based context manager costs several times more.
+    """
+
+    __slots__ = ("_session",)
+
+    def __init__(self, session: RequestSession) -> None:
+        self._session = session
+
+    async def __aenter__(self) -> asyncpg.pool.PoolConnectionProxy:
+        session = self._session
+        await session._lock.acquire()
+        try:
+            return await session._ensure()
+        except BaseException:
+            session._lock.release()
+            raise
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        self._session._lock.release()

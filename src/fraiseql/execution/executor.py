@@ -10,7 +10,7 @@ from typing import Any
 import asyncpg
 import orjson
 from graphql import GraphQLError, GraphQLSchema, execute
-from graphql.execution.values import get_argument_values, get_variable_values
+from graphql.execution.values import get_argument_values
 
 from fraiseql.cache.response_cache import ResponseCache
 from fraiseql.db.pool import Database
@@ -27,9 +27,12 @@ from fraiseql.execution.federation import fetch_federation
 from fraiseql.execution.idempotency import IdempotencyKeys
 from fraiseql.execution.info import Info
 from fraiseql.execution.mutations import (
+    ENTITY_JSON,
     MutateHelperMissingError,
+    payload_json,
     run_custom_mutation,
     run_mutation,
+    with_entity,
 )
 from fraiseql.execution.outcome import (
     ExecutionResponse,
@@ -184,6 +187,10 @@ class Executor:
                 return await cached_read(
                     self, self.cache, prepared, plan, request, coerced, context, settings
                 )
+            if self.replicas is None:  # one coroutine less than through read()
+                return await self._read_on(
+                    self.database, prepared, plan, request, coerced, context, settings
+                )
             return await self.read(prepared, plan, request, coerced, context, settings)
         report_lsn = self.replicas is not None
         keyed = None
@@ -307,9 +314,7 @@ class Executor:
         oversized = variable_list_errors(request.variables, self.documents.limits.max_list_length)
         if oversized:
             raise RequestError(oversized)
-        coerced = get_variable_values(
-            self.schema, prepared.operation.variable_definitions or (), request.variables or {}
-        )
+        coerced = prepared.coerce_variables(self.schema, request.variables)
         if isinstance(coerced, list):
             raise RequestError([format_graphql_error(e, "BAD_USER_INPUT") for e in coerced])
         if record is not None:
@@ -438,6 +443,7 @@ class Executor:
                     drop=root.pruned,
                     read_entity=root.reads_entity,
                     loads=root.loads,
+                    read_sql=root.read_back_sql,
                 )
             elif model.kind == "custom":
                 info = make_info(field, [root.key])
@@ -460,6 +466,9 @@ class Executor:
                 source = await fetch_federation(
                     self.model, model, arguments, repository, context, root.loads
                 )
+            elif model.kind == "one" and root.cached_statement is not None:
+                # The commonest root field, straight to its statement (fetch_auto's first case).
+                source = await repository.fetch_value(root.cached_statement)
             else:
                 source = await fetch_auto(self.model, model, root, arguments, repository)
         except (RetryableTransactionError, ServiceUnavailable, MutateHelperMissingError):
@@ -550,8 +559,15 @@ class Executor:
         if record is not None:
             record.phase_start("build")
         rendered: Rendered
-        if kind in _BUILT_KINDS and not shape.has_resolvers and not denied:
-            if kind == "one":
+        # An auto mutation's payload (not a batch's) is built like a document, from its JSON.
+        payload = kind == "mutation" and ENTITY_JSON in source
+        plain = not shape.has_resolvers and not denied
+        if payload and not plain:
+            source = with_entity(source, root.loads)
+        if (kind in _BUILT_KINDS or payload) and plain:
+            if payload:
+                rendered = self.builder.render_one(root.compiled, payload_json(source))
+            elif kind == "one":
                 rendered = self.builder.render_one(root.compiled, source)
             elif kind == "list":
                 rendered = self.builder.render_rows(root.compiled, source)

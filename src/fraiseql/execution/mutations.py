@@ -16,6 +16,7 @@ import asyncpg
 import orjson
 
 from fraiseql.db.commands import CommandRepository
+from fraiseql.db.contract import MutationOutcome
 from fraiseql.db.repository import QueryRepository
 from fraiseql.db.sqlstate import MappedError, map_database_error
 from fraiseql.execution.batch_mutations import run_batch_mutation
@@ -36,6 +37,7 @@ async def run_mutation(
     drop: Sequence[str] = (),
     read_entity: bool = True,
     loads: Loads = orjson.loads,
+    read_sql: str | None = None,
 ) -> dict[str, Any]:
     """The payload source of one auto mutation: status, message, id, entity, errors.
 
@@ -60,7 +62,13 @@ async def run_mutation(
     session = repository.session
     if session.folded:
         return await _run_folded(
-            root, arguments, repository, drop=drop, read_entity=read_entity, loads=loads
+            root,
+            arguments,
+            repository,
+            drop=drop,
+            read_entity=read_entity,
+            loads=loads,
+            read_sql=read_sql,
         )
     scope = await WriteScope.open(session, own_savepoint=own_savepoint)
     try:
@@ -78,19 +86,12 @@ async def run_mutation(
         await scope.undo()  # the entity read below is then the one as it stands, unchanged
     else:
         await scope.keep()
-    entity = None
+    text = None
     if outcome.id is not None and read_entity:
         text = await repository.fetch_value(
             select_one(target, "id", str(outcome.id), drop=drop, as_bytes=True)
         )
-        entity = None if text is None else loads(text)
-    return {
-        "status": outcome.status,
-        "message": outcome.message,
-        "id": str(outcome.id) if outcome.id is not None else None,
-        "entity": entity,
-        "errors": outcome.errors,
-    }
+    return _payload(outcome, text)
 
 
 async def _run_folded(
@@ -101,11 +102,18 @@ async def _run_folded(
     drop: Sequence[str],
     read_entity: bool,
     loads: Loads,
+    read_sql: str | None,
 ) -> dict[str, Any]:
-    """``run_mutation`` as the request's one statement: call and read-back in one round trip."""
+    """``run_mutation`` as the request's one statement: call and read-back in one round trip.
+
+    ``read_sql`` is the read-back the plan keeps (``RootPlan.read_back_sql``), else built here.
+    """
     target, function = root.target, root.definition.sql_function
     assert target is not None and function is not None
-    read_sql = select_one(target, "id", "", drop=drop, as_bytes=True).sql if read_entity else None
+    if read_sql is None and read_entity:
+        read_sql = select_one(target, "id", "", drop=drop, as_bytes=True).sql
+    elif not read_entity:
+        read_sql = None
     try:
         outcome, text = await CommandRepository(repository.session).call_and_read(
             function, arguments, read_sql
@@ -117,11 +125,24 @@ async def _run_folded(
         if mapped is None:
             raise
         return _refused(mapped)
+    return _payload(outcome, text)
+
+
+ENTITY_JSON = "entity_json"
+"""The payload source's key holding the entity as the database sent it (JSON bytes or None).
+
+The entity itself (``"entity"``) is left out: the executor renders the whole payload from its
+JSON with the response builder (:func:`payload_json`), or parses the entity for the Python
+projector when the payload needs resolvers.
+"""
+
+
+def _payload(outcome: MutationOutcome, entity: bytes | None) -> dict[str, Any]:
     return {
         "status": outcome.status,
         "message": outcome.message,
         "id": str(outcome.id) if outcome.id is not None else None,
-        "entity": None if text is None else loads(text),
+        ENTITY_JSON: entity,
         "errors": outcome.errors,
     }
 
@@ -132,9 +153,37 @@ def _refused(mapped: MappedError) -> dict[str, Any]:
         "status": mapped.status,
         "message": mapped.message,
         "id": None,
-        "entity": None,
+        ENTITY_JSON: None,
         "errors": mapped.errors,
     }
+
+
+def payload_json(source: dict[str, Any]) -> bytes:
+    """A payload source (see :data:`ENTITY_JSON`) as one JSON object, the entity's bytes as sent."""
+    entity = source[ENTITY_JSON]
+    return b"".join(
+        (
+            b'{"status":',
+            orjson.dumps(source["status"]),
+            b',"message":',
+            orjson.dumps(source["message"]),
+            b',"id":',
+            orjson.dumps(source["id"]),
+            b',"entity":',
+            b"null" if entity is None else entity if isinstance(entity, bytes) else entity.encode(),
+            b',"errors":',
+            orjson.dumps(source["errors"]),
+            b"}",
+        )
+    )
+
+
+def with_entity(source: dict[str, Any], loads: Loads) -> dict[str, Any]:
+    """A payload source with its entity parsed (``"entity"``), for the Python projector."""
+    if ENTITY_JSON not in source:
+        return source
+    entity = source[ENTITY_JSON]
+    return {**source, "entity": None if entity is None else loads(entity)}
 
 
 class MutateHelperMissingError(Exception):

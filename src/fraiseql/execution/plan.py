@@ -34,9 +34,11 @@ from fraiseql.execution.outcome import PreparedOperation
 from fraiseql.execution.pruning import reads_entity, unselected_keys
 from fraiseql.execution.selection import collect_fields, directive_variables
 from fraiseql.execution.shapes import FieldPlan, Shape, ShapeBuilder
+from fraiseql.execution.variables import CoercionResult, VariableCoercer
 from fraiseql.native import active_builder
 from fraiseql.native.builder import Loads, exact_loads, reads_decimals
 from fraiseql.schema.model import RootFieldModel
+from fraiseql.sql.select import select_one
 
 INTROSPECTION_FIELDS = frozenset({"__schema", "__type"})
 _MAX_PLANS_PER_OPERATION = 64
@@ -70,12 +72,25 @@ class RootPlan:
     loads: Loads = dataclass_field(init=False, default=orjson.loads)
     """The parser of the documents this root field reads (exact numbers when it reads a
     ``Decimal``, see :func:`~fraiseql.native.builder.loads_for`), chosen once per plan."""
+    read_back_sql: str | None = dataclass_field(init=False, default=None)
+    """An auto mutation's read-back of its entity (its ``$1`` the id as text), built once per
+    plan: ``None`` when the selection does not read the entity."""
 
     def __post_init__(self) -> None:
         # '"key":', encoded once per plan instead of once per request
         self.member_prefix = orjson.dumps(self.key) + b":"
         if self.shape is not None and reads_decimals(self.shape):
             self.loads = exact_loads
+        model = self.model
+        if (
+            model is not None
+            and model.kind == "mutation"
+            and self.reads_entity
+            and model.target is not None
+        ):
+            self.read_back_sql = select_one(
+                model.target, "id", "", drop=self.pruned, as_bytes=True
+            ).sql
         # An auto read whose arguments are all literals runs the same statement every time: its
         # coerced arguments and its statement are kept after the first request (see
         # ``remember_arguments`` and ``fetch_auto``). Variables anywhere in them: built each time.
@@ -194,7 +209,14 @@ def guarded_fields(root: FieldPlan) -> tuple[FieldPlan, ...]:
 class PreparedDocumentOperation(PreparedOperation):
     """An operation of a valid cached document, with its plans cached by directive variables."""
 
-    __slots__ = ("_normalized", "directive_variables", "fragments", "operation", "plans")
+    __slots__ = (
+        "_normalized",
+        "_variables",
+        "directive_variables",
+        "fragments",
+        "operation",
+        "plans",
+    )
 
     def __init__(
         self,
@@ -209,6 +231,20 @@ class PreparedDocumentOperation(PreparedOperation):
         )
         self.plans: OrderedDict[tuple[Any, ...], OperationPlan] = OrderedDict()
         self._normalized: str | None = None
+        self._variables: VariableCoercer | None = None
+
+    def coerce_variables(
+        self, schema: GraphQLSchema, raw: Mapping[str, Any] | None
+    ) -> CoercionResult:
+        """The request's variables coerced, as ``get_variable_values`` coerces them.
+
+        The operation's coercer is compiled on first use (see ``execution/variables.py``).
+        """
+        coercer = self._variables
+        if coercer is None:
+            definitions = self.operation.variable_definitions or ()
+            coercer = self._variables = VariableCoercer(schema, definitions)
+        return coercer(raw)
 
     @property
     def normalized(self) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -35,15 +36,31 @@ def provided_fields(instance: Any) -> frozenset[str] | None:
 
 def input_to_json_value(value: Any) -> Any:
     """Arguments as JSON-ready values: input instances become dicts of the fields given."""
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+    kind: type = type(value)
+    if kind in _PLAIN:
+        return value
+    names = _dataclass_fields(kind)
+    if names is not None:
         given = provided_fields(value)
         return {
-            f.name: input_to_json_value(getattr(value, f.name))
-            for f in dataclasses.fields(value)
-            if given is None or f.name in given
+            name: input_to_json_value(getattr(value, name))
+            for name in names
+            if given is None or name in given
         }
     if isinstance(value, list | tuple):
         return [input_to_json_value(item) for item in value]
     if isinstance(value, dict):
         return {key: input_to_json_value(item) for key, item in value.items()}
     return value
+
+
+_PLAIN = frozenset({str, int, float, bool, type(None)})
+"""Types returned as they are, before any other test: most values of an input are these."""
+
+
+@functools.lru_cache(maxsize=1024)
+def _dataclass_fields(kind: type) -> tuple[str, ...] | None:
+    """The field names of a dataclass type (an input class), ``None`` for any other type."""
+    if not dataclasses.is_dataclass(kind):
+        return None
+    return tuple(f.name for f in dataclasses.fields(kind))

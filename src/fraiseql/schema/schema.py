@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import AsyncIterator, Callable, Iterable, Sequence
+from collections.abc import AsyncIterator, Callable, Coroutine, Iterable, Sequence
 from typing import Any
 
 import asyncpg
@@ -202,11 +202,14 @@ class Schema:
         """Parse, validate and select an operation (see ``OperationExecutor``)."""
         return self.executor.prepare(request)
 
-    async def execute(
+    def execute(
         self, prepared: PreparedOperation, request: GraphQLRequest, context: dict[str, Any]
-    ) -> ExecutionResponse:
-        """Run a prepared operation (see ``OperationExecutor``)."""
-        return await self.executor.execute(prepared, request, context)
+    ) -> Coroutine[Any, Any, ExecutionResponse]:
+        """Run a prepared operation (see ``OperationExecutor``): await what this returns.
+
+        The executor's coroutine itself, not one awaiting it: one frame less per request.
+        """
+        return self.executor.execute(prepared, request, context)
 
     async def run(
         self,
