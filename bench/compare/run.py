@@ -78,8 +78,9 @@ SETTINGS: dict[str, dict[str, Any]] = {
 MIN_RATIO_ENV = "FRAISEQL_BENCH_MIN_FLOOR_RATIO"
 DEFAULT_MIN_RATIO = 0.45
 """Below the measured level, for large regressions: since the floor renders through FraiseQL's C
-builder, a post by id is 0.56 to 0.64x of it (docs/benchmarks/RESULTS.md; 0.58 in the quick run
-after it), the create 0.94 to 1.04x; the old 0.7 was set against a floor projecting in Python."""
+builder and releases connections like FraiseQL's pool, a post by id is 0.61 to 0.69x of it at
+c=10/50 (docs/benchmarks/RESULTS.md), the create 0.84 to 0.88x; the old 0.7 was set against a
+floor projecting in Python."""
 
 
 async def cleanup(dsn: str) -> int:
