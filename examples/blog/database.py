@@ -35,12 +35,14 @@ Command line::
 
     python -m examples.blog.database --dsn postgresql://postgres@127.0.0.1/blog --posts 100000
     python -m examples.blog.database --embedded        # the server in .fraiseql/pgdata
-    python -m examples.blog.database --write-generated # rewrite the two generated SQL files
+    python -m examples.blog.database --write-generated # rewrite the generated SQL files
 
-Two files of ``db/schema/`` are generated, not written by hand:
-``00_common/02_fraiseql_contract.sql`` from :data:`fraiseql.db.commands.CONTRACT_SQL` and
-``50_security/01_security.sql`` from :func:`examples.blog.security.security_sql`
-(``GENERATED_FILES``; a test fails when they are stale).
+Three files of ``db/schema/`` are generated, not written by hand:
+``00_common/02_fraiseql_contract.sql`` from :data:`fraiseql.db.commands.CONTRACT_SQL`,
+``40_functions/01_sync_read_models.sql`` from :func:`fraiseql.db.sync.sync_function_sql` (one
+per read model, as ``fraiseql generate ddl`` writes them) and ``50_security/01_security.sql``
+from :func:`examples.blog.security.security_sql` (``GENERATED_FILES``; a test fails when they
+are stale).
 """
 
 from __future__ import annotations
@@ -55,6 +57,7 @@ import asyncpg
 
 from examples.blog.security import security_sql
 from fraiseql.db.commands import CONTRACT_SQL
+from fraiseql.db.sync import ReadModel, sync_function_sql
 from fraiseql.migrations import BuildResult, build
 
 __all__ = [
@@ -86,6 +89,7 @@ _GENERATED_HEADER = (
 )
 GENERATED_FILES = {
     SCHEMA_DIR / "00_common" / "02_fraiseql_contract.sql": "fraiseql.db.commands.CONTRACT_SQL",
+    SCHEMA_DIR / "40_functions" / "01_sync_read_models.sql": "fraiseql.db.sync.sync_function_sql",
     SCHEMA_DIR / "50_security" / "01_security.sql": "examples.blog.security.security_sql()",
 }
 """The files of ``db/schema/`` that are generated, and what from."""
@@ -486,6 +490,9 @@ def generated_files() -> dict[Path, str]:
     """The text each generated file of ``db/schema/`` must have."""
     sources = {
         "fraiseql.db.commands.CONTRACT_SQL": CONTRACT_SQL.lstrip("\n"),
+        "fraiseql.db.sync.sync_function_sql": "\n".join(
+            sync_function_sql(ReadModel(entity)) for entity in READ_MODELS
+        ),
         "examples.blog.security.security_sql()": security_sql().lstrip("\n"),
     }
     return {
