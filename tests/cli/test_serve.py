@@ -195,6 +195,16 @@ def test_a_port_in_use_is_refused_before_any_worker_starts() -> None:
     assert "Started worker" not in result.stderr
 
 
+@needs_reuse_port
+def test_a_second_server_on_the_same_port_is_refused(blog_database: str) -> None:
+    """SO_REUSEPORT would let it share the port: it must fail instead, the first keep serving."""
+    with served(blog_database, APP, "--workers", "2") as (_, url):
+        port = url.split(":")[2].split("/")[0]
+        result = _fraiseql_serve(APP, "--workers", "2", "--port", port)
+        assert result.returncode == 3 and "cannot listen" in result.stderr, result.stderr
+        assert httpx.post(url, json={"query": "{ __typename }"}, timeout=10).status_code == 200
+
+
 @pytest.mark.parametrize("server", ["uvicorn", "granian"])
 def test_a_wrong_target_fails_before_serving(server: str) -> None:
     result = subprocess.run(

@@ -99,6 +99,23 @@ def reuse_port_socket(host: str, port: int) -> socket.socket:
     return sock
 
 
+def refuse_taken_port(host: str, port: int) -> None:
+    """Raise ``OSError`` when another socket listens on ``host:port``, with or without reuse-port.
+
+    ``SO_REUSEPORT`` lets any socket of the same user with the option bind the port too: without
+    this check a second ``fraiseql serve`` started by mistake on the same port (another release,
+    another app) would silently take a share of the connections instead of failing. A probe
+    bound without the option fails on any listener; ``SO_REUSEADDR`` keeps connections of an
+    earlier run in TIME_WAIT from counting.
+    """
+    if port == 0:
+        return
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        probe.bind((host, port))
+
+
 def run_worker(settings: ServeSettings, ready: Connection, supervisor: int) -> None:
     """A worker process: its own socket, one uvicorn server on it, until SIGTERM or SIGINT.
 
@@ -285,6 +302,7 @@ def supervise(settings: ServeSettings, workers: int) -> int:
     try:
         # Bound (never listening) while the workers run: a port another server listens on is
         # refused here, once, and port 0 becomes one port that every worker binds.
+        refuse_taken_port(settings.host, settings.port)
         reservation = reuse_port_socket(settings.host, settings.port)
     except OSError as error:
         logger.error("cannot listen on %s:%d: %s", settings.host, settings.port, error)
