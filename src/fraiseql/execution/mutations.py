@@ -25,7 +25,7 @@ from fraiseql.execution.root_fields import resolve_custom
 from fraiseql.execution.write_scope import WriteScope
 from fraiseql.native.builder import Loads
 from fraiseql.schema.model import RootFieldModel
-from fraiseql.sql.select import select_one
+from fraiseql.sql.select import Statement, select_one
 
 
 async def run_mutation(
@@ -43,8 +43,10 @@ async def run_mutation(
 
     The entity is read back without its top-level keys in ``drop`` (those the selection
     leaves out, see ``RootPlan.pruned``), and not at all without ``read_entity`` (a selection
-    without the entity: ``RootPlan.reads_entity``); ``loads`` parses it (``RootPlan.loads``:
-    exact numbers when the payload reads a ``Decimal``).
+    without the entity: ``RootPlan.reads_entity``), by ``read_sql`` when the plan keeps it
+    (``RootPlan.read_back_sql``). A single mutation's entity stays the bytes the database sent
+    (:data:`ENTITY_JSON`); ``loads`` parses a batch's entities (``RootPlan.loads``: exact numbers
+    when the payload reads a ``Decimal``).
     """
     if root.batch is not None:
         return await run_batch_mutation(
@@ -59,17 +61,14 @@ async def run_mutation(
     target = root.target
     function = root.definition.sql_function
     assert target is not None and function is not None
+    # The read-back (its $1 the id as text): the plan's (RootPlan.read_back_sql), else built.
+    if not read_entity:
+        read_sql = None
+    elif read_sql is None:
+        read_sql = select_one(target, "id", "", drop=drop, as_bytes=True).sql
     session = repository.session
     if session.folded:
-        return await _run_folded(
-            root,
-            arguments,
-            repository,
-            drop=drop,
-            read_entity=read_entity,
-            loads=loads,
-            read_sql=read_sql,
-        )
+        return await _run_folded(root, arguments, repository, read_sql)
     scope = await WriteScope.open(session, own_savepoint=own_savepoint)
     try:
         outcome = await CommandRepository(session).call(function, arguments)
@@ -87,10 +86,8 @@ async def run_mutation(
     else:
         await scope.keep()
     text = None
-    if outcome.id is not None and read_entity:
-        text = await repository.fetch_value(
-            select_one(target, "id", str(outcome.id), drop=drop, as_bytes=True)
-        )
+    if outcome.id is not None and read_sql is not None:
+        text = await repository.fetch_value(Statement(read_sql, [str(outcome.id)]))
     return _payload(outcome, text)
 
 
@@ -98,22 +95,11 @@ async def _run_folded(
     root: RootFieldModel,
     arguments: dict[str, Any],
     repository: QueryRepository,
-    *,
-    drop: Sequence[str],
-    read_entity: bool,
-    loads: Loads,
     read_sql: str | None,
 ) -> dict[str, Any]:
-    """``run_mutation`` as the request's one statement: call and read-back in one round trip.
-
-    ``read_sql`` is the read-back the plan keeps (``RootPlan.read_back_sql``), else built here.
-    """
-    target, function = root.target, root.definition.sql_function
-    assert target is not None and function is not None
-    if read_sql is None and read_entity:
-        read_sql = select_one(target, "id", "", drop=drop, as_bytes=True).sql
-    elif not read_entity:
-        read_sql = None
+    """``run_mutation`` as the request's one statement: call and read-back in one round trip."""
+    function = root.definition.sql_function
+    assert function is not None
     try:
         outcome, text = await CommandRepository(repository.session).call_and_read(
             function, arguments, read_sql
