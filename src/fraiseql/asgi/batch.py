@@ -52,7 +52,7 @@ def decode_post_body(
     except orjson.JSONDecodeError as error:
         raise json_input.decode_error(error, body, "The request body") from None
     if isinstance(payload, dict):
-        refuse_repeated_parameters(body)
+        refuse_repeated_parameters(body, decoded=payload)
         return request_from_payload(payload)
     if not isinstance(payload, list):
         raise bad_request("The request body must be a JSON object.")

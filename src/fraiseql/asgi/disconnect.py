@@ -9,6 +9,7 @@ from typing import TypeVar
 from starlette.types import Receive
 
 from fraiseql.asgi.errors import ClientDisconnectedError
+from fraiseql.timers import delay_queue
 
 T = TypeVar("T")
 
@@ -21,8 +22,9 @@ async def _wait_for_disconnect(receive: Receive) -> None:
 WATCH_DELAY = 0.05
 """Seconds a request runs before its client is watched for a disconnect.
 
-Most requests are answered sooner, and a timer costs far less than the watcher task, which is
-created only for the requests still running then. A disconnect that came earlier is seen at
+Most requests are answered sooner, and a delayed call (in the shared queue of
+:mod:`fraiseql.timers`) costs far less than the watcher task, which is created only for the
+requests still running then. A disconnect that came earlier is seen at
 once when the watcher starts (``receive()`` returns it), so a slow query is still cancelled,
 at most this much later.
 """
@@ -61,7 +63,7 @@ async def cancel_on_disconnect(
         watcher.add_done_callback(on_watcher_done)
 
     loop = asyncio.get_running_loop()
-    timer = loop.call_later(watch_after, start_watching)
+    timer = delay_queue(watch_after).call_later(start_watching)
     try:
         result = await work
     except asyncio.CancelledError:

@@ -303,10 +303,11 @@ class GraphQLHTTPHandler:
         self.csrf.check("POST", headers)
         check_content_length(headers, self.max_body_size)
         body = await read_body(receive, self.max_body_size, self.body_timeout)
-        # Hand the context getter a request whose body() still works: replay what was read.
         posted = decode_post_body(body, self.max_batch_size)
-        replayed, _ = request_with_headers(request.scope, _replay(body, receive), headers)
-        return posted, replayed
+        # Hand the context getter a request whose body() still works: replay what was read
+        # (the request's own receive, as a new Request over the same scope would have it).
+        request._receive = _replay(body, receive)
+        return posted, request
 
     async def _run(
         self,

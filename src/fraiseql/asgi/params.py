@@ -22,6 +22,7 @@ REQUEST_PARAMETERS = ("query", "variables", "operationName", "extensions", "docu
 
 _PARAMETER_NAMES = frozenset(REQUEST_PARAMETERS)
 _QUOTED_PARAMETERS = json_input.quoted(REQUEST_PARAMETERS)
+_QUOTED_BY_NAME = dict(zip(REQUEST_PARAMETERS, _QUOTED_PARAMETERS, strict=True))
 
 # More parameters than this in a query string is not a GraphQL request worth parsing further.
 MAX_QUERY_STRING_FIELDS = 100
@@ -108,11 +109,13 @@ def request_from_json_body(body: bytes) -> GraphQLRequest:
     payload = json_input.loads(body, "The request body")
     if not isinstance(payload, dict):
         raise bad_request("The request body must be a JSON object.")
-    refuse_repeated_parameters(body)
+    refuse_repeated_parameters(body, decoded=payload)
     return request_from_payload(payload)
 
 
-def refuse_repeated_parameters(body: bytes, *, batch: bool = False) -> None:
+def refuse_repeated_parameters(
+    body: bytes, *, batch: bool = False, decoded: Mapping[str, Any] | None = None
+) -> None:
     r"""Refuse (400) a request object of ``body`` that gives one of the parameters twice.
 
     ``body`` is valid JSON: one request object, or with ``batch`` an array of them. orjson keeps
@@ -121,9 +124,15 @@ def refuse_repeated_parameters(body: bytes, *, batch: bool = False) -> None:
     once decoded (``"qu\u0065ry"`` is ``"query"``). Other keys are ignored, so are their repeats,
     and so are repeats inside ``variables`` and ``extensions``, which the executor reads as one
     map. A body without a parameter's name twice in its bytes and without a ``\u00XX`` escape
-    cannot repeat one: that test alone runs for most requests.
+    cannot repeat one: that test alone runs for most requests. ``decoded`` (one request
+    object, as decoded) narrows the test to the parameters it holds: a repeated one is among
+    them, since orjson keeps the last of two equal keys.
     """
-    if not json_input.may_repeat(body, _QUOTED_PARAMETERS):
+    if decoded is not None:
+        quoted = tuple(_QUOTED_BY_NAME[key] for key in decoded if key in _QUOTED_BY_NAME)
+    else:
+        quoted = _QUOTED_PARAMETERS
+    if not json_input.may_repeat(body, quoted):
         return
     found = json_input.repeated_key(body, _PARAMETER_NAMES, batch=batch)
     if found is None:
@@ -136,6 +145,16 @@ def refuse_repeated_parameters(body: bytes, *, batch: bool = False) -> None:
 
 def request_from_payload(payload: Mapping[str, Any]) -> GraphQLRequest:
     """Build a request from a decoded JSON object (a POST body, or one member of a batch)."""
+    get = payload.get
+    query, variables, name = get("query"), get("variables"), get("operationName")
+    if (
+        type(query) is str
+        and (variables is None or type(variables) is dict)
+        and (name is None or type(name) is str)
+        and get("extensions") is None
+        and get("documentId") is None
+    ):  # the common request, without the checks one by one
+        return GraphQLRequest(query, variables, name)
     extensions = _map_or_none(payload.get("extensions"), "extensions")
     document_id = _string_or_none(payload.get("documentId"), "documentId")
     return GraphQLRequest(

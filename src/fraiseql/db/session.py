@@ -145,45 +145,7 @@ class RequestSession:
                 raise RuntimeError("this schema has no database configured")
             database = self._database
             settings = database.settings
-            database.pool  # noqa: B018 - raises ServiceUnavailable while the pool is opening
-            if database.waiting >= settings.waiting_limit:
-                database.refused += 1
-                raise ServiceUnavailable(
-                    "The server is busy: too many requests are waiting for the database. "
-                    "Try again.",
-                    retry_after=1,
-                )
-            database.waiting += 1
-            admission = database.admission
-            started = admission.enter() if admission is not None else 0.0
-            try:
-                # A Deadline, not acquire(timeout=...): asyncpg's own timeout runs the
-                # acquisition in a new task (wait_for), a cost paid on every request.
-                async with Deadline(settings.acquire_timeout):
-                    if self._keep:
-                        token = session_state.FOR_REQUEST.set(True)  # no cleaning: set below
-                        try:
-                            connection = await database.acquire()
-                        finally:
-                            session_state.FOR_REQUEST.reset(token)
-                    else:
-                        connection = await database.acquire()
-            except TimeoutError:
-                raise ServiceUnavailable(
-                    "The server is busy: no database connection was free in time. Try again.",
-                    retry_after=1,
-                ) from None
-            except (OSError, asyncpg.CannotConnectNowError, asyncpg.InterfaceError) as error:
-                logger.warning("database unavailable: %s", error)
-                raise ServiceUnavailable(
-                    "The database is unavailable. Try again shortly.",
-                    retry_after=2,
-                    unreachable=True,
-                ) from None
-            finally:
-                database.waiting -= 1
-                if admission is not None:  # the time in queue drives admission
-                    admission.leave(started)
+            connection = await take_connection(database, for_request=self._keep)
             if not self._transactional:
                 if self._keep and apply_settings:
                     try:
@@ -275,6 +237,56 @@ class RequestSession:
             self.commit_lsn = await connection.fetchval("SELECT pg_current_wal_insert_lsn()::text")
         except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as error:
             logger.warning("could not read the log position after a commit: %s", error)
+
+
+async def take_connection(
+    database: Database, *, for_request: bool = False
+) -> asyncpg.pool.PoolConnectionProxy:
+    """A pooled connection for one request, under the pool's limits, or ``ServiceUnavailable``.
+
+    Refused at once (503) when ``max_waiting`` requests already wait; otherwise it waits at most
+    ``acquire_timeout`` for a connection, feeding the time in queue to admission.
+    ``for_request`` (with ``keep_settings``) hands the connection out uncleaned: the caller
+    sets the request's settings itself. Give it back with ``database.release``.
+    """
+    settings = database.settings
+    database.pool  # noqa: B018 - raises ServiceUnavailable while the pool is opening
+    if database.waiting >= settings.waiting_limit:
+        database.refused += 1
+        raise ServiceUnavailable(
+            "The server is busy: too many requests are waiting for the database. Try again.",
+            retry_after=1,
+        )
+    database.waiting += 1
+    admission = database.admission
+    started = admission.enter() if admission is not None else 0.0
+    try:
+        # A Deadline, not acquire(timeout=...): asyncpg's own timeout runs the acquisition in
+        # a new task (wait_for), a cost paid on every request.
+        async with Deadline(settings.acquire_timeout):
+            if not for_request:
+                return await database.acquire()
+            token = session_state.FOR_REQUEST.set(True)  # no cleaning: the caller sets them
+            try:
+                return await database.acquire()
+            finally:
+                session_state.FOR_REQUEST.reset(token)
+    except TimeoutError:
+        raise ServiceUnavailable(
+            "The server is busy: no database connection was free in time. Try again.",
+            retry_after=1,
+        ) from None
+    except (OSError, asyncpg.CannotConnectNowError, asyncpg.InterfaceError) as error:
+        logger.warning("database unavailable: %s", error)
+        raise ServiceUnavailable(
+            "The database is unavailable. Try again shortly.",
+            retry_after=2,
+            unreachable=True,
+        ) from None
+    finally:
+        database.waiting -= 1
+        if admission is not None:  # the time in queue drives admission
+            admission.leave(started)
 
 
 class _Held:

@@ -134,6 +134,22 @@ class OperationPlan:
     cache_policy: Any = None
     """The ``CachePolicy`` of the operation: set when every root field it reads has one (the
     strictest of them); ``None``: never cached."""
+    lone_read: RootPlan | None = dataclass_field(init=False, default=None)
+    """The root of an operation that is one plain auto read: a single root field of kind
+    ``one``, ``list`` or ``connection``, without resolvers or authorization checks below it,
+    whose value the builder renders from its one statement's rows."""
+
+    def __post_init__(self) -> None:
+        if len(self.roots) == 1 and self.introspection is None:
+            root = self.roots[0]
+            if (
+                root.model is not None
+                and root.model.kind in ("one", "list", "connection")
+                and root.shape is not None
+                and not root.shape.has_resolvers
+                and not root.guards
+            ):
+                self.lone_read = root
 
     @property
     def mutation_count(self) -> int:

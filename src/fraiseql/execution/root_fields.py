@@ -11,7 +11,14 @@ from fraiseql.execution.info import Info
 from fraiseql.execution.plan import RootPlan
 from fraiseql.execution.shapes import OBJECT, Shape
 from fraiseql.schema.model import RootFieldModel, SchemaModel
-from fraiseql.sql.select import read_page, select_list, select_one, select_page
+from fraiseql.sql.select import (
+    PageStatement,
+    Statement,
+    read_page,
+    select_list,
+    select_one,
+    select_page,
+)
 
 
 def _selected(shape: Shape | None, name: str) -> Shape | bool | None:
@@ -56,15 +63,35 @@ async def fetch_auto(
     ``connection``: the connection as a dict whose edges hold the JSON text of their node. The
     documents lack the top-level keys the plan prunes (``RootPlan.pruned``).
     """
+    statement = auto_statement(schema, root, plan, arguments)
+    if root.kind == "one":
+        return await repository.fetch_value(statement)
+    rows = await repository.fetch_rows(statement)
+    return auto_source(root.kind, statement, rows)
+
+
+def auto_source(kind: str, statement: Statement, rows: list[Any]) -> Any:
+    """What :func:`fetch_auto` returns for a list or connection field, from its statement's rows."""
+    if kind == "list":
+        return [row[0] for row in rows]
+    assert isinstance(statement, PageStatement)
+    return read_page(statement, rows, parse_nodes=False)
+
+
+def auto_statement(
+    schema: SchemaModel, root: RootFieldModel, plan: RootPlan, arguments: dict[str, Any]
+) -> Statement:
+    """The one statement of an auto root field (``one``, ``list`` or ``connection``).
+
+    Constant arguments: the statement of the first request, kept on the plan. Arguments out of
+    range raise ``FraiseQLError``.
+    """
+    cached = plan.cached_statement
+    if cached is not None:
+        return cached  # type: ignore[no-any-return]
     target = root.target
     assert target is not None
-    cached = plan.cached_statement
-    if cached is not None:  # constant arguments: the statement of the first request
-        if root.kind == "one":
-            return await repository.fetch_value(cached)
-        if root.kind == "list":
-            return [row[0] for row in await repository.fetch_rows(cached)]
-        return read_page(cached, await repository.fetch_rows(cached), parse_nodes=False)
+    statement: Statement
     if root.kind == "one":
         by_id, by_identifier = arguments.get("id"), arguments.get("identifier")
         if (by_id is None) == (by_identifier is None):
@@ -75,9 +102,7 @@ async def fetch_auto(
             statement = select_one(
                 target, "identifier", str(by_identifier), drop=plan.pruned, as_bytes=True
             )
-        plan.remember_statement(statement)
-        return await repository.fetch_value(statement)
-    if root.kind == "list":
+    elif root.kind == "list":
         limit = arguments.get("limit")
         offset = arguments.get("offset") or 0
         _check_count("limit", limit, root.max_page_size)
@@ -94,18 +119,15 @@ async def fetch_auto(
             drop=plan.pruned,
             as_bytes=True,
         )
-        plan.remember_statement(statement)
-        return [row[0] for row in await repository.fetch_rows(statement)]
-    return await _resolve_connection(schema, root, plan, arguments, repository)
+    else:
+        statement = _page_statement(schema, root, plan, arguments)
+    plan.remember_statement(statement)
+    return statement
 
 
-async def _resolve_connection(
-    schema: SchemaModel,
-    root: RootFieldModel,
-    plan: RootPlan,
-    arguments: dict[str, Any],
-    repository: QueryRepository,
-) -> dict[str, Any]:
+def _page_statement(
+    schema: SchemaModel, root: RootFieldModel, plan: RootPlan, arguments: dict[str, Any]
+) -> Statement:
     target = root.target
     assert target is not None
     first, last = arguments.get("first"), arguments.get("last")
@@ -115,7 +137,7 @@ async def _resolve_connection(
     _check_count("last", last, root.max_page_size)
     if first is None and last is None:
         first = root.default_page_size
-    statement = select_page(
+    return select_page(
         schema,
         target,
         where=arguments.get("where"),
@@ -131,8 +153,6 @@ async def _resolve_connection(
         drop=plan.pruned,
         as_bytes=True,
     )
-    plan.remember_statement(statement)
-    return read_page(statement, await repository.fetch_rows(statement), parse_nodes=False)
 
 
 async def resolve_custom(root: RootFieldModel, arguments: dict[str, Any], info: Info) -> Any:
