@@ -123,6 +123,12 @@ class RequestHeaders(Headers):
             return [] if value is None else [value.decode("latin-1")]
         return super().getlist(key)
 
+    @property
+    def first_values(self) -> dict[bytes, bytes]:
+        """The value of each header by its lower-case name; empty when a header is repeated."""
+        first = self._first
+        return first if len(first) == len(self._list) else {}
+
     def __contains__(self, key: object) -> bool:
         return isinstance(key, str) and key.lower().encode("latin-1") in self._first
 

@@ -24,7 +24,7 @@ def check_content_length(headers: Headers, limit: int) -> None:
     raw = headers.get("content-length")
     if raw is None:
         return
-    if not raw.isdigit():
+    if not (raw.isascii() and raw.isdigit()):  # "²".isdigit() is true, int("²") fails
         raise bad_request("The Content-Length header is not a non-negative integer.")
     if int(raw) > limit:
         raise _too_large(limit)

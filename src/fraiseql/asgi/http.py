@@ -156,6 +156,9 @@ class GraphQLHTTPHandler:
         admission = getattr(getattr(executor, "database", None), "admission", None)
         self.admission = admission if isinstance(admission, AdmissionController) else None
         """The database's admission by time in queue, asked before a request is read."""
+        self._plain_post = self.admission is None and self.auth is None
+        """Whether a JSON POST may take :meth:`_json_post` (nothing to ask before its headers)."""
+        self._json_post_types: dict[tuple[bytes | None, bytes | None], str | None] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Answer one HTTP request."""
@@ -184,6 +187,10 @@ class GraphQLHTTPHandler:
         self, request: Request, headers: RequestHeaders, receive: Receive
     ) -> Response | Answer:
         method = request.method
+        if method == "POST" and self._plain_post:
+            media_type = self._json_post_type(headers)
+            if media_type is not None:
+                return await self._json_post(request, headers, receive, media_type)
         accept = ", ".join(headers.getlist("accept")) or None
         media_type = media.APPLICATION_JSON  # used for errors found before negotiation
         try:
@@ -242,27 +249,71 @@ class GraphQLHTTPHandler:
                     return await self._run_batch(request, receive, posted, media_type)
                 graphql_request = posted
             return await self._run(request, receive, graphql_request, media_type)
-        except TransportError as exc:
-            hooks.request_refused(exc.code, exc.message)
-            return _response(exc.body(), exc.status, media_type, exc.headers)
-        except IdempotencyKeyError as exc:  # 400, 409 or 422 under both media types
-            hooks.request_errors(exc.errors)
-            return _response(request_errors_body(exc.errors), exc.status, media_type)
-        except RequestError as exc:
-            hooks.request_errors(exc.errors)
-            return _request_error_response(exc.errors, media_type)
-        except ServiceUnavailable as exc:
-            hooks.request_refused("SERVICE_UNAVAILABLE", exc.message)
-            return _response(
-                error_body(exc.message, "SERVICE_UNAVAILABLE"),
-                503,
-                media_type,
-                {"Retry-After": str(exc.retry_after)},
-            )
         except (ClientDisconnectedError, HTTPException):
             raise
         except Exception as exc:
-            return _internal_error_response(media_type, exc)
+            return _error_answer(exc, media_type)
+
+    async def _json_post(
+        self, request: Request, headers: RequestHeaders, receive: Receive, media_type: str
+    ) -> Answer:
+        """A POST whose headers :meth:`_json_post_type` passed: the rest of ``_respond``'s way."""
+        try:
+            csrf = self.csrf
+            first = headers.first_values
+            if csrf.mode == "always" or (
+                csrf.mode == "auto" and (b"cookie" in first or b"authorization" in first)
+            ):
+                csrf.check("POST", headers)
+            length = first.get(b"content-length")
+            if length is not None and (not length.isdigit() or int(length) > self.max_body_size):
+                check_content_length(headers, self.max_body_size)  # raises its 400 or 413
+            body = await read_body(receive, self.max_body_size, self.body_timeout)
+            posted = decode_post_body(body, self.max_batch_size)
+            request._receive = _replay(body, receive)
+            if isinstance(posted, list):
+                return await self._run_batch(request, receive, posted, media_type)
+            return await self._run(request, receive, posted, media_type)
+        except (ClientDisconnectedError, HTTPException):
+            raise
+        except Exception as exc:
+            return _error_answer(exc, media_type)
+
+    def _json_post_type(self, headers: RequestHeaders) -> str | None:
+        """The response media type of a plain JSON POST, else ``None``: ``_respond`` decides.
+
+        Plain: no admission, authenticator or repeated header, nothing asked as a stream, an
+        acceptable ``Accept`` and a JSON ``Content-Type``. The answer depends on those two
+        header values only, so it is remembered for each pair seen (the common few).
+        """
+        first = headers.first_values
+        if not first:
+            return None
+        key = (first.get(b"accept"), first.get(b"content-type"))
+        decided = self._json_post_types.get(key, _UNDECIDED)
+        if decided is _UNDECIDED:
+            decided = self._decide_json_post_type(*key)
+            if len(self._json_post_types) < _MAX_REMEMBERED_TYPES:
+                self._json_post_types[key] = decided
+        return decided  # type: ignore[return-value]
+
+    def _decide_json_post_type(
+        self, accept: bytes | None, content_type: bytes | None
+    ) -> str | None:
+        """What ``_respond`` would negotiate for a POST with these headers, when it runs it."""
+        accepted = accept.decode("latin-1") or None if accept is not None else None
+        if (
+            self.streams
+            and accepted is not None
+            and media.TEXT_EVENT_STREAM in accepted
+            and media.accepts_event_stream(accepted)
+        ):
+            return None
+        if content_type is None or b"multipart" in content_type.lower():
+            return None
+        if media.check_request_content_type(content_type.decode("latin-1")) is not None:
+            return None
+        return media.negotiate_response_type(accepted)
 
     async def _event_stream(
         self,
@@ -410,6 +461,32 @@ def _response(
     body: bytes, status: int, media_type: str, headers: Mapping[str, str] | None = None
 ) -> Answer:
     return Answer(body, status, media_type, headers)
+
+
+_UNDECIDED = object()
+_MAX_REMEMBERED_TYPES = 256
+
+
+def _error_answer(exc: Exception, media_type: str) -> Answer:
+    """The answer to what stopped a request: a refusal, request errors, a 503 or a masked 500."""
+    if isinstance(exc, TransportError):
+        hooks.request_refused(exc.code, exc.message)
+        return _response(exc.body(), exc.status, media_type, exc.headers)
+    if isinstance(exc, IdempotencyKeyError):  # 400, 409 or 422 under both media types
+        hooks.request_errors(exc.errors)
+        return _response(request_errors_body(exc.errors), exc.status, media_type)
+    if isinstance(exc, RequestError):
+        hooks.request_errors(exc.errors)
+        return _request_error_response(exc.errors, media_type)
+    if isinstance(exc, ServiceUnavailable):
+        hooks.request_refused("SERVICE_UNAVAILABLE", exc.message)
+        return _response(
+            error_body(exc.message, "SERVICE_UNAVAILABLE"),
+            503,
+            media_type,
+            {"Retry-After": str(exc.retry_after)},
+        )
+    return _internal_error_response(media_type, exc)
 
 
 def _request_error_response(errors: list[dict[str, Any]], media_type: str) -> Answer:
