@@ -91,3 +91,19 @@ async def test_an_escaping_error_is_a_plain_500(executor: Any) -> None:
 async def test_other_paths_take_the_router(executor: Any) -> None:
     async with _client(build_asgi_app(executor)) as client:
         assert (await client.get("/elsewhere")).status_code == 404
+
+
+async def test_an_error_before_the_handler_answers_is_a_plain_500_both_ways(
+    executor: Any,
+) -> None:
+    class BrokenInstrumentation:
+        def begin(self, *args: Any) -> Any:
+            raise RuntimeError("instrumentation failed")
+
+    direct = build_asgi_app(executor)
+    stacked = build_asgi_app(executor)
+    stacked.user_middleware.append(Middleware(Recording, seen=[]))
+    for app in (direct, stacked):
+        app.graphql_handler.instrumentation = BrokenInstrumentation()
+        status, body, _ = await _answers(app, json=QUERY)
+        assert (status, body) == (500, b"Internal Server Error")

@@ -8,7 +8,8 @@ plain HTTP request (or a WebSocket) to the GraphQL path the stack adds nothing b
 ``HTTPException`` answers (a context getter's 401/403) and a plain 500 if anything escapes
 before the response started. Anything else (other paths, lifespan, a mounted app with a
 ``root_path``, or an app given middleware or exception handlers, CORS included) takes
-Starlette's full path.
+Starlette's full path. The endpoint's own handler answers its errors itself (a plain 500 too,
+before it sent anything): its sends are passed through untouched.
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.responses import PlainTextResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from fraiseql.asgi.http import GraphQLHTTPHandler
 
 
 class FraiseQLApp(Starlette):
@@ -59,6 +62,15 @@ class FraiseQLApp(Starlette):
             await self.websocket_handler(scope, receive, send)
             return
         scope["app"] = self
+        handler = self.graphql_handler
+        if isinstance(handler, GraphQLHTTPHandler):
+            # It answers every error before it sends anything itself (a 500 included), but
+            # the context getter's HTTPException, raised before anything was sent.
+            try:
+                await handler(scope, receive, send)
+            except HTTPException as exc:
+                await _http_exception_response(exc)(scope, receive, send)
+            return
         started = False
 
         async def tracked_send(message: Message) -> None:

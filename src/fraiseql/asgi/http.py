@@ -19,7 +19,7 @@ from typing import Any, cast
 
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, Response
+from starlette.responses import HTMLResponse, PlainTextResponse, Response
 from starlette.types import Message, Receive, Scope, Send
 
 from fraiseql.asgi import media
@@ -164,24 +164,41 @@ class GraphQLHTTPHandler:
         """Answer one HTTP request."""
         if scope["type"] != "http":
             raise RuntimeError(f"GraphQLHTTPHandler serves HTTP only, not {scope['type']!r}")
+        try:
+            response = await self._answer(scope, receive)
+        except (ClientDisconnectedError, HTTPException):
+            raise
+        except Exception:
+            # Before anything was sent (instrumentation, malformed scope): a plain 500, as
+            # Starlette's error middleware answers, and the error for the server to log.
+            await PlainTextResponse("Internal Server Error", status_code=500)(scope, receive, send)
+            raise
+        if response is not None:
+            await response(scope, receive, send)
+
+    async def _answer(self, scope: Scope, receive: Receive) -> Response | Answer | None:
+        """The response to send, or ``None`` when the client went away.
+
+        Raises ``HTTPException`` (the context getter's 401/403, answered by Starlette).
+        """
         instrumentation = self.instrumentation
-        record = None
-        if instrumentation is not None:
-            headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
-            record = instrumentation.begin(scope["method"], scope["path"], headers)
+        if instrumentation is None:
+            try:
+                return await self._respond(*request_with_headers(scope, receive), receive)
+            except ClientDisconnectedError:
+                return None
+        headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
+        record = instrumentation.begin(scope["method"], scope["path"], headers)
         try:
             response = await self._respond(*request_with_headers(scope, receive), receive)
         except ClientDisconnectedError:
-            if instrumentation is not None and record is not None:
-                await instrumentation.end(record, 499)  # nginx's "client closed request"
-            return
-        except HTTPException as exc:  # the context getter's 401/403, answered by Starlette
-            if instrumentation is not None and record is not None:
-                await instrumentation.end(record, exc.status_code)
+            await instrumentation.end(record, 499)  # nginx's "client closed request"
+            return None
+        except HTTPException as exc:
+            await instrumentation.end(record, exc.status_code)
             raise
-        if instrumentation is not None and record is not None:
-            response.headers.update(await instrumentation.end(record, response.status_code))
-        await response(scope, receive, send)
+        response.headers.update(await instrumentation.end(record, response.status_code))
+        return response
 
     async def _respond(
         self, request: Request, headers: RequestHeaders, receive: Receive

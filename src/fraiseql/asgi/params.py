@@ -129,10 +129,9 @@ def refuse_repeated_parameters(
     them, since orjson keeps the last of two equal keys.
     """
     if decoded is not None:
-        quoted = tuple(_QUOTED_BY_NAME[key] for key in decoded if key in _QUOTED_BY_NAME)
-    else:
-        quoted = _QUOTED_PARAMETERS
-    if not json_input.may_repeat(body, quoted):
+        if b"\\u00" not in body and not _repeats_present(body, decoded):
+            return
+    elif not json_input.may_repeat(body, _QUOTED_PARAMETERS):
         return
     found = json_input.repeated_key(body, _PARAMETER_NAMES, batch=batch)
     if found is None:
@@ -141,6 +140,15 @@ def refuse_repeated_parameters(
     if batch:
         raise bad_request(f"Member {member} of the batch repeats the key {key!r}.")
     raise bad_request(f"The request body repeats the key {key!r}.")
+
+
+def _repeats_present(body: bytes, decoded: Mapping[str, Any]) -> bool:
+    """Whether ``body`` holds one of the parameters of ``decoded`` twice, quoted, anywhere."""
+    for key in decoded:
+        quoted = _QUOTED_BY_NAME.get(key)
+        if quoted is not None and body.count(quoted) > 1:
+            return True
+    return False
 
 
 def request_from_payload(payload: Mapping[str, Any]) -> GraphQLRequest:
