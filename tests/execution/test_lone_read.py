@@ -91,7 +91,7 @@ async def test_a_lone_read_holds_no_transaction_and_gives_its_connection_back(
     assert database is not None
     seen: list[str] = []
     database.statement_observers.append(seen.append)
-    free = database.pool.get_idle_size()
+    free = database.idle_connections
     try:
         post = await blog_connection.fetchval("SELECT id FROM tv_post LIMIT 1")
         body = await answer(blog_schema, f'{{ post(id: "{post}") {{ title }} }}')
@@ -100,7 +100,7 @@ async def test_a_lone_read_holds_no_transaction_and_gives_its_connection_back(
     assert body.startswith(b'{"data":{"post":{"title":')
     if database.observe_statements:
         assert not any(s.upper().startswith(("BEGIN", "COMMIT")) for s in seen)
-    assert database.pool.get_idle_size() == free
+    assert database.idle_connections == free
 
 
 def test_only_plain_single_auto_reads_are_lone(blog_schema: Schema) -> None:

@@ -34,7 +34,7 @@ async def test_concurrent_resolvers_queue_on_the_connection(blog_database: str) 
         assert [len(p["posts"]) for p in result["data"]["probes"]] == [2] * 8
         database = schema.database
         assert database is not None
-        assert database.pool.get_idle_size() == database.pool.get_size()  # nothing leaked
+        assert database.idle_connections == database.pool.get_size()  # nothing leaked
     finally:
         await asyncio.wait_for(schema.close(), timeout=10)
 

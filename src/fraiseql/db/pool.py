@@ -15,7 +15,7 @@ import logging
 import math
 import os
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,6 +24,7 @@ import asyncpg
 from fraiseql.db.admission import DEFAULT_INTERVAL, DEFAULT_TARGET, AdmissionController
 from fraiseql.db.session_state import FOR_REQUEST, SettingsConnection, clean
 from fraiseql.execution.outcome import ServiceUnavailable
+from fraiseql.timers import Delayed, delay_queue
 
 logger = logging.getLogger("fraiseql.db")
 
@@ -37,6 +38,39 @@ UNREACHABLE = (
 """Errors that mean the server cannot be reached now (not a wrong password or database name)."""
 
 DATABASE_URL_ENV = "FRAISEQL_DATABASE_URL"
+
+LENT_IDLE = 0.1
+"""Seconds a connection given back by a request stays with the request sessions, unused,
+before it goes back to asyncpg's pool (where its inactivity timer and other users see it):
+under steady traffic connections go from request to request; after a burst, something else
+waiting on asyncpg's pool (a cache, your own code) waits for them at most about twice this."""
+
+
+def _has_waiters(pool: asyncpg.Pool) -> bool:
+    """Whether something waits for a connection of asyncpg's pool (its queue's getters).
+
+    Unknown (another asyncio, another asyncpg): assumed, so connections go back to the pool.
+    """
+    getters = getattr(getattr(pool, "_queue", None), "_getters", None)
+    return getters is None or bool(getters)
+
+
+def _usable(connection: asyncpg.pool.PoolConnectionProxy) -> bool:
+    """Whether a pooled connection is open (asyncpg detaches it from its proxy once closed)."""
+    try:
+        return not connection.is_closed()
+    except asyncpg.InterfaceError:
+        return False
+
+
+async def _release_all(
+    pool: asyncpg.Pool, connections: list[asyncpg.pool.PoolConnectionProxy]
+) -> None:
+    for connection in connections:
+        try:
+            await pool.release(connection)
+        except Exception as error:  # a broken connection: asyncpg's pool replaces it
+            logger.warning("could not give a connection back to the pool: %s", error)
 
 
 @dataclass(frozen=True, slots=True)
@@ -180,6 +214,11 @@ class Database:
         """Requests waiting for a connection now (see ``PoolSettings.max_waiting``)."""
         self._turns = asyncio.Semaphore(settings.max_size)
         """Request sessions take connections in the order they asked (see :meth:`acquire`)."""
+        self._lent: list[tuple[asyncpg.pool.PoolConnectionProxy, float]] = []
+        """Connections request sessions gave back, kept for the next (see :meth:`release`),
+        with the time each was given back: the last given back is the first taken again."""
+        self._return_idle: Delayed | None = None
+        self._returning: set[asyncio.Task[None]] = set()
         self.refused = 0
         """Requests refused because too many were waiting."""
         self.admission = (
@@ -299,10 +338,17 @@ class Database:
         that just arrived rather than one that has waited: under overload some requests wait
         for the whole acquire timeout while others barely wait. A semaphore of the pool's size
         in front of it queues request sessions in order (asyncio's semaphore lets no newcomer
-        pass a waiter). Give the connection back with :meth:`release`.
+        pass a waiter). The connection is one a request gave back (see :meth:`release`), else
+        one of asyncpg's pool. Give it back with :meth:`release`.
         """
         pool = self.pool
         await self._turns.acquire()
+        lent = self._lent
+        while lent:
+            connection = lent.pop()[0]
+            if _usable(connection):
+                return connection
+            self._give_back([connection])  # asyncpg replaces it
         try:
             return await pool.acquire()
         except BaseException:
@@ -310,11 +356,93 @@ class Database:
             raise
 
     async def release(self, connection: asyncpg.pool.PoolConnectionProxy) -> None:
-        """Give back a connection taken with :meth:`acquire` (and its turn)."""
+        """Give back a connection taken with :meth:`acquire` (and its turn).
+
+        A clean connection (open, outside a transaction) stays with the request sessions for
+        the next one, unless something else waits for asyncpg's pool: asyncpg's own release
+        schedules a task and re-arms the connection's inactivity timer, two event-loop turns
+        that cost a lookup by id a fifth of its instructions (and the raw floor as much).
+        A connection no request took again for ``LENT_IDLE`` seconds goes back to asyncpg.
+        """
         try:
-            await self.pool.release(connection)
+            pool = self._pool
+            if (
+                pool is None
+                or not _usable(connection)
+                or connection.is_in_transaction()
+                or _has_waiters(pool)
+            ):
+                await self.pool.release(connection)
+                return
+            lent = self._lent
+            lent.append((connection, time.monotonic()))
+            if self._return_idle is None:
+                self._return_idle = delay_queue(LENT_IDLE).call_later(self._return_idle_lent)
         finally:
             self._turns.release()
+        if self.observe_statements:
+            # asyncpg reports a statement to its loggers with call_soon: one turn of the loop
+            # lets the observers see the request's statements before the request ends.
+            await asyncio.sleep(0)
+
+    @contextlib.asynccontextmanager
+    async def borrow(self) -> AsyncIterator[asyncpg.pool.PoolConnectionProxy]:
+        """A connection for work other than a request session, given back after use.
+
+        An idle one kept for request sessions if there is one (a health check must not wait for
+        them to go back to asyncpg), else one of asyncpg's pool.
+        """
+        pool = self.pool
+        lent = self._lent
+        connection = lent.pop()[0] if lent else await pool.acquire()
+        try:
+            yield connection
+        finally:
+            await pool.release(connection)
+
+    @property
+    def lent_idle(self) -> int:
+        """Idle connections kept for request sessions (asyncpg counts them in use)."""
+        return len(self._lent)
+
+    @property
+    def idle_connections(self) -> int:
+        """Connections no one uses now: idle in asyncpg's pool or kept for request sessions."""
+        return self.pool.get_idle_size() + len(self._lent)
+
+    def _return_idle_lent(self) -> None:
+        """Give asyncpg back the lent connections idle for ``LENT_IDLE`` seconds or more."""
+        self._return_idle = None
+        lent = self._lent
+        cutoff = time.monotonic() - LENT_IDLE
+        stale = 0
+        while stale < len(lent) and lent[stale][1] <= cutoff:  # the oldest are at the bottom
+            stale += 1
+        if stale:
+            self._give_back([connection for connection, _ in lent[:stale]])
+            del lent[:stale]
+        if lent:
+            self._return_idle = delay_queue(LENT_IDLE).call_later(self._return_idle_lent)
+
+    def _give_back(self, connections: list[asyncpg.pool.PoolConnectionProxy]) -> None:
+        """Release lent connections to asyncpg's pool, in the background."""
+        pool = self._pool
+        if pool is None:
+            return
+        task = asyncio.get_running_loop().create_task(_release_all(pool, connections))
+        self._returning.add(task)
+        task.add_done_callback(self._returning.discard)
+
+    async def _return_all_lent(self) -> None:
+        """Give asyncpg back every lent connection, and wait until it has them (at close)."""
+        if self._return_idle is not None:
+            self._return_idle.cancel()
+            self._return_idle = None
+        lent, self._lent = self._lent, []
+        if self._pool is not None:
+            await _release_all(self._pool, [connection for connection, _ in lent])
+        if self._returning:
+            await asyncio.gather(*self._returning, return_exceptions=True)
 
     @property
     def is_open(self) -> bool:
@@ -328,6 +456,7 @@ class Database:
             opener.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await opener
+        await self._return_all_lent()
         if self._pool is not None:
             pool, self._pool = self._pool, None
             await pool.close()

@@ -25,13 +25,13 @@ async def readiness(database: Database | None, limit: float) -> tuple[bool, dict
     details: dict[str, object] = {
         "pool": {
             "size": pool.get_size(),
-            "idle": pool.get_idle_size(),
+            "idle": database.idle_connections,
             "max": database.settings.max_size,
         }
     }
     try:
         async with asyncio.timeout(limit):
-            async with pool.acquire() as connection:
+            async with database.borrow() as connection:
                 await connection.fetchval("SELECT 1")
     except TimeoutError:
         reason = f"no answer from the database (or no free connection) within {limit:g} s"

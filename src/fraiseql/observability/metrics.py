@@ -192,7 +192,7 @@ class RuntimeCollector(Collector):
         size = idle = waiting = 0
         maximum = self.database.settings.max_size if self.database is not None else 0
         if pool is not None and self.database is not None:
-            size, idle = pool.get_size(), pool.get_idle_size()
+            size, idle = pool.get_size(), self.database.idle_connections
             # Request sessions wait in Database.acquire (first come, first served), in front of
             # asyncpg's own queue.
             waiting = self.database.waiting
