@@ -3,7 +3,8 @@
 ``uvicorn bench.compare.floor:app`` (database URL from ``BENCH_DATABASE_URL``). No GraphQL at
 all: the request's document is looked up among the scenarios' (the create document is matched
 around its identifier), the **statement FraiseQL's planner generates** for it is run with
-asyncpg on a pool of the same size, and each row's document is projected into FraiseQL's
+asyncpg on as many connections as FraiseQL's pool holds (kept in a plain queue: see
+:class:`Connections`), and each row's document is projected into FraiseQL's
 response shape by the cheapest code there is for it: for the post by id and the two lists,
 FraiseQL's own response builder (the C core, called directly on the rows with the plan of the
 document: no GraphQL parsing, validation, planning or transport); for the connection and the
@@ -56,7 +57,59 @@ def project(document: dict[str, Any], spec: Spec) -> dict[str, Any]:
     return out
 
 
-Handler = Callable[[asyncpg.Pool, Any], Awaitable[bytes]]
+class Connections:
+    """The floor's pool: ``POOL_SIZE`` connections in a queue, taken and put back, nothing else.
+
+    asyncpg's ``Pool`` schedules a task and re-arms a timer on every release, two turns of the
+    event loop (a fifth of the floor's instructions per lookup by id); FraiseQL's request
+    sessions keep the connections they give back instead, so the floor must not pay it either.
+    """
+
+    def __init__(self, connections: list[asyncpg.Connection]) -> None:
+        self._all = connections
+        self._free: asyncio.Queue[asyncpg.Connection] = asyncio.Queue()
+        for connection in connections:
+            self._free.put_nowait(connection)
+
+    @classmethod
+    async def open(cls, dsn: str, size: int) -> Connections:
+        """``size`` connections to ``dsn``."""
+        return cls([await asyncpg.connect(dsn) for _ in range(size)])
+
+    async def fetchval(self, sql: str, *args: Any) -> Any:
+        """``Connection.fetchval`` on a free connection."""
+        connection = await self._free.get()
+        try:
+            return await connection.fetchval(sql, *args)
+        finally:
+            self._give_back(connection)
+
+    async def fetch(self, sql: str, *args: Any) -> list[asyncpg.Record]:
+        """``Connection.fetch`` on a free connection."""
+        connection = await self._free.get()
+        try:
+            return await connection.fetch(sql, *args)
+        finally:
+            self._give_back(connection)
+
+    async def fetchrow(self, sql: str, *args: Any) -> asyncpg.Record | None:
+        """``Connection.fetchrow`` on a free connection."""
+        connection = await self._free.get()
+        try:
+            return await connection.fetchrow(sql, *args)
+        finally:
+            self._give_back(connection)
+
+    def _give_back(self, connection: asyncpg.Connection) -> None:
+        self._free.put_nowait(connection)  # every statement is its own transaction
+
+    async def close(self) -> None:
+        """Close every connection."""
+        for connection in self._all:
+            await connection.close()
+
+
+Handler = Callable[[Connections, Any], Awaitable[bytes]]
 
 
 def _statement(document: str) -> tuple[str, list[Any]]:
@@ -113,7 +166,7 @@ def build_handlers(p: scenarios.Parameters) -> dict[str, Handler]:
     def one(document: str) -> Handler:
         sql, params, plan, head = _rendered(document)
 
-        async def handler(pool: asyncpg.Pool, _: Any) -> bytes:
+        async def handler(pool: Connections, _: Any) -> bytes:
             return head + builder.render_one(plan, await pool.fetchval(sql, *params)).value + b"}}"
 
         return handler
@@ -121,13 +174,13 @@ def build_handlers(p: scenarios.Parameters) -> dict[str, Handler]:
     def listing(document: str) -> Handler:
         sql, params, plan, head = _rendered(document)
 
-        async def handler(pool: asyncpg.Pool, _: Any) -> bytes:
+        async def handler(pool: Connections, _: Any) -> bytes:
             rows = [row[0] for row in await pool.fetch(sql, *params)]
             return head + builder.render_rows(plan, rows).value + b"}}"
 
         return handler
 
-    async def connection(pool: asyncpg.Pool, _: Any) -> bytes:
+    async def connection(pool: Connections, _: Any) -> bytes:
         rows = await pool.fetch(page_sql, *page_params)
         found = [row for row in rows if row[0] is not None]
         page = {
@@ -141,7 +194,7 @@ def build_handlers(p: scenarios.Parameters) -> dict[str, Handler]:
     # status, read-back), without a transaction around it.
     create_sql, create_read_sql = _create_statement(documents["create_post"])
 
-    async def create(pool: asyncpg.Pool, variables: Any) -> bytes:
+    async def create(pool: Connections, variables: Any) -> bytes:
         given = variables["input"]
         arguments = {  # FraiseQL's argument names and enum values, as its mutation sends them
             "identifier": given["identifier"],
@@ -168,28 +221,19 @@ def build_handlers(p: scenarios.Parameters) -> dict[str, Handler]:
     return handlers
 
 
-async def _rollback_if_in_transaction(connection: asyncpg.Connection) -> None:
-    if connection.is_in_transaction():
-        await connection.execute("ROLLBACK")
-
-
 class Floor:
     """The raw ASGI application: lifespan opens the pool, POST /graphql answers."""
 
     def __init__(self, dsn: str | None = None) -> None:
         self.dsn = dsn  # else BENCH_DATABASE_URL, read at startup
-        self.pool: asyncpg.Pool | None = None
+        self.pool: Connections | None = None
         self.handlers: dict[str, Handler] = {}
 
     async def startup(self) -> None:
         dsn = self.dsn or os.environ["BENCH_DATABASE_URL"]
         p = await scenarios.parameters(dsn)
         self.handlers = await asyncio.to_thread(build_handlers, p)
-        # The same release as FraiseQL's pool: asyncpg's default reset would run one more
-        # statement per request, which a floor must not pay (it holds no session state).
-        self.pool = await asyncpg.create_pool(
-            dsn, min_size=1, max_size=POOL_SIZE, reset=_rollback_if_in_transaction
-        )
+        self.pool = await Connections.open(dsn, POOL_SIZE)
 
     async def shutdown(self) -> None:
         if self.pool is not None:

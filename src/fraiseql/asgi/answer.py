@@ -81,6 +81,17 @@ class Answer:
         await send({"type": "http.response.body", "body": self.body})
 
 
+_NAMES: dict[str, bytes] = {}
+"""Header names as looked up (any case), as they are sent: lower case, encoded once each."""
+
+
+def _name(key: str) -> bytes:
+    name = key.lower().encode("latin-1")
+    if len(_NAMES) < 512:  # the few names an application asks for, not every name a client sends
+        _NAMES[key] = name
+    return name
+
+
 class RequestHeaders(Headers):
     """A request's headers (Starlette's ``Headers``) with lookups by one dictionary.
 
@@ -107,7 +118,10 @@ class RequestHeaders(Headers):
     def get(self, key: str, default: _T, /) -> str | _T: ...
     def get(self, key: str, default: object = None, /) -> object:
         """The first value of header ``key``, else ``default``."""
-        value = self._first.get(key.lower().encode("latin-1"))
+        name = _NAMES.get(key)
+        if name is None:
+            name = _name(key)
+        value = self._first.get(name)
         return default if value is None else value.decode("latin-1")
 
     def __getitem__(self, key: str) -> str:

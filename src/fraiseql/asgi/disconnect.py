@@ -44,39 +44,49 @@ async def cancel_on_disconnect(
     """
     task = asyncio.current_task()
     assert task is not None, "cancel_on_disconnect runs inside an asyncio task"
-    finished = False
-    disconnected = False
-    watcher: asyncio.Task[None] | None = None
-
-    def on_watcher_done(done: asyncio.Task[None]) -> None:
-        nonlocal disconnected
-        if finished or done.cancelled() or done.exception() is not None:
-            return
-        disconnected = True
-        task.cancel()
-
-    def start_watching() -> None:
-        nonlocal watcher
-        if finished:
-            return
-        watcher = loop.create_task(_wait_for_disconnect(receive))
-        watcher.add_done_callback(on_watcher_done)
-
-    loop = asyncio.get_running_loop()
-    timer = delay_queue(watch_after).call_later(start_watching)
+    watch = _Watch(task, receive)
+    timer = delay_queue(watch_after).call_later(watch.start)
     try:
         result = await work
     except asyncio.CancelledError:
-        if not disconnected:
+        if not watch.disconnected:
             raise
         task.uncancel()  # our own cancellation, turned into an error the transport handles
         raise ClientDisconnectedError from None
     finally:
-        finished = True
+        watch.finished = True
         timer.cancel()
+        watcher = watch.watcher
         if watcher is not None:
-            watcher.remove_done_callback(on_watcher_done)
+            watcher.remove_done_callback(watch.on_watcher_done)
             watcher.cancel()
-    if disconnected:  # the work swallowed our cancellation and finished anyway
+    if watch.disconnected:  # the work swallowed our cancellation and finished anyway
         task.uncancel()
     return result
+
+
+class _Watch:
+    """The disconnect watch of one request: started late, it cancels the request's task."""
+
+    __slots__ = ("disconnected", "finished", "receive", "task", "watcher")
+
+    def __init__(self, task: asyncio.Task[object], receive: Receive) -> None:
+        self.task = task
+        self.receive = receive
+        self.finished = False
+        self.disconnected = False
+        self.watcher: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        """Start the watcher task (the request has run ``watch_after`` seconds)."""
+        if self.finished:
+            return
+        self.watcher = asyncio.get_running_loop().create_task(_wait_for_disconnect(self.receive))
+        self.watcher.add_done_callback(self.on_watcher_done)
+
+    def on_watcher_done(self, done: asyncio.Task[None]) -> None:
+        """The client went away (unless the watcher was cancelled): cancel the request."""
+        if self.finished or done.cancelled() or done.exception() is not None:
+            return
+        self.disconnected = True
+        self.task.cancel()

@@ -41,6 +41,8 @@ from fraiseql.schema.model import RootFieldModel
 from fraiseql.sql.select import select_one
 
 INTROSPECTION_FIELDS = frozenset({"__schema", "__type"})
+_PRUNE_KEYS: dict[bool, tuple[Any, ...]] = {True: (True,), False: (False,)}
+"""The plan keys of an operation without ``@skip``/``@include`` variables, built once."""
 _MAX_PLANS_PER_OPERATION = 64
 
 
@@ -286,7 +288,8 @@ class PreparedDocumentOperation(PreparedOperation):
 
         ``prune=False`` plans statements that always read whole documents.
         """
-        key = (prune, *(variables.get(name) for name in self.directive_variables))
+        names = self.directive_variables
+        key = _PRUNE_KEYS[prune] if not names else (prune, *[variables.get(n) for n in names])
         plan = self.plans.get(key)
         if plan is None:
             plan = self._build(schema, roots, serializers, variables, prune)
