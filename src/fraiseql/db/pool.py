@@ -15,6 +15,7 @@ import logging
 import math
 import os
 import time
+from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
@@ -53,6 +54,50 @@ def _has_waiters(pool: asyncpg.Pool) -> bool:
     """
     getters = getattr(getattr(pool, "_queue", None), "_getters", None)
     return getters is None or bool(getters)
+
+
+class Turns:
+    """At most ``size`` holders at a time, in the order they asked (as ``asyncio.Semaphore``).
+
+    :meth:`take_now` takes a free turn without a coroutine when no one waits for one, which
+    asyncio's semaphore cannot.
+    """
+
+    __slots__ = ("_free", "_waiters")
+
+    def __init__(self, size: int) -> None:
+        self._free = size
+        self._waiters: deque[asyncio.Future[None]] = deque()
+
+    def take_now(self) -> bool:
+        """Take a turn if one is free and no one waits before us."""
+        if self._free > 0 and not self._waiters:
+            self._free -= 1
+            return True
+        return False
+
+    async def take(self) -> None:
+        """Take a turn, waiting in line for one."""
+        if self.take_now():
+            return
+        waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._waiters.append(waiter)
+        try:
+            await waiter
+        except BaseException:
+            if waiter.done() and not waiter.cancelled():
+                self.give()  # handed a turn just as it was cancelled: the next one has it
+            raise
+
+    def give(self) -> None:
+        """Give a turn back: to the first still waiting, else to the free ones."""
+        waiters = self._waiters
+        while waiters:
+            waiter = waiters.popleft()
+            if not waiter.done():
+                waiter.set_result(None)
+                return
+        self._free += 1
 
 
 def _usable(connection: asyncpg.pool.PoolConnectionProxy) -> bool:
@@ -212,7 +257,7 @@ class Database:
         self.query_observers: list[QueryObserver] = []
         self.waiting = 0
         """Requests waiting for a connection now (see ``PoolSettings.max_waiting``)."""
-        self._turns = asyncio.Semaphore(settings.max_size)
+        self._turns = Turns(settings.max_size)
         """Request sessions take connections in the order they asked (see :meth:`acquire`)."""
         self._lent: list[tuple[asyncpg.pool.PoolConnectionProxy, float]] = []
         """Connections request sessions gave back, kept for the next (see :meth:`release`),
@@ -342,7 +387,7 @@ class Database:
         one of asyncpg's pool. Give it back with :meth:`release`.
         """
         pool = self.pool
-        await self._turns.acquire()
+        await self._turns.take()
         lent = self._lent
         while lent:
             connection = lent.pop()[0]
@@ -352,8 +397,25 @@ class Database:
         try:
             return await pool.acquire()
         except BaseException:
-            self._turns.release()
+            self._turns.give()
             raise
+
+    def acquire_now(self) -> asyncpg.pool.PoolConnectionProxy | None:
+        """A kept connection and a turn when both are free now, without waiting, else ``None``.
+
+        What :meth:`acquire` would return at once, with no coroutine, timer or task: a request
+        that finds a connection free needs no time limit on taking it.
+        """
+        lent = self._lent
+        if not lent or self._pool is None or not self._turns.take_now():
+            return None
+        while lent:
+            connection = lent.pop()[0]
+            if _usable(connection):
+                return connection
+            self._give_back([connection])
+        self._turns.give()
+        return None
 
     async def release(self, connection: asyncpg.pool.PoolConnectionProxy) -> None:
         """Give back a connection taken with :meth:`acquire` (and its turn).
@@ -364,26 +426,40 @@ class Database:
         that cost a lookup by id a fifth of its instructions (and the raw floor as much).
         A connection no request took again for ``LENT_IDLE`` seconds goes back to asyncpg.
         """
+        if self._keep(connection):
+            if self.observe_statements:
+                # asyncpg reports a statement to its loggers with call_soon: one turn of the
+                # loop lets the observers see the request's statements before it ends.
+                await asyncio.sleep(0)
+            return
         try:
-            pool = self._pool
-            if (
-                pool is None
-                or not _usable(connection)
-                or connection.is_in_transaction()
-                or _has_waiters(pool)
-            ):
-                await self.pool.release(connection)
-                return
-            lent = self._lent
-            lent.append((connection, time.monotonic()))
-            if self._return_idle is None:
-                self._return_idle = delay_queue(LENT_IDLE).call_later(self._return_idle_lent)
+            await self.pool.release(connection)
         finally:
-            self._turns.release()
-        if self.observe_statements:
-            # asyncpg reports a statement to its loggers with call_soon: one turn of the loop
-            # lets the observers see the request's statements before the request ends.
-            await asyncio.sleep(0)
+            self._turns.give()
+
+    def release_now(self, connection: asyncpg.pool.PoolConnectionProxy) -> bool:
+        """What :meth:`release` does for a clean connection, without a coroutine.
+
+        ``False`` (nothing done) when it must go through :meth:`release`: not clean, something
+        waits for asyncpg's pool, or statements are observed.
+        """
+        return not self.observe_statements and self._keep(connection)
+
+    def _keep(self, connection: asyncpg.pool.PoolConnectionProxy) -> bool:
+        """Keep a clean connection for the next request and give its turn back (or ``False``)."""
+        pool = self._pool
+        if (
+            pool is None
+            or not _usable(connection)
+            or connection.is_in_transaction()
+            or _has_waiters(pool)
+        ):
+            return False
+        self._lent.append((connection, time.monotonic()))
+        if self._return_idle is None:
+            self._return_idle = delay_queue(LENT_IDLE).call_later(self._return_idle_lent)
+        self._turns.give()
+        return True
 
     @contextlib.asynccontextmanager
     async def borrow(self) -> AsyncIterator[asyncpg.pool.PoolConnectionProxy]:

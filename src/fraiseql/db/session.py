@@ -250,6 +250,10 @@ async def take_connection(
     sets the request's settings itself. Give it back with ``database.release``.
     """
     settings = database.settings
+    if database.admission is None and database.waiting < settings.waiting_limit:
+        free = database.acquire_now()  # no wait: nothing to time, limit or count
+        if free is not None:
+            return free
     database.pool  # noqa: B018 - raises ServiceUnavailable while the pool is opening
     if database.waiting >= settings.waiting_limit:
         database.refused += 1

@@ -347,7 +347,8 @@ class Executor:
                     rows = await connection.fetch(statement.sql, *statement.params)
                     source = auto_source(model.kind, statement, rows)
             finally:
-                await database.release(connection)
+                if not database.release_now(connection):
+                    await database.release(connection)
         except Exception as error:
             try:
                 value = await self._failed(error, root, None, errors)
