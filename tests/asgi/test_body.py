@@ -123,3 +123,66 @@ async def test_handler_sends_nothing_when_the_client_leaves_mid_body(
 def test_negative_limit_is_refused(executor: Any) -> None:
     with pytest.raises(ValueError, match="max_body_size"):
         GraphQLHTTPHandler(executor, max_body_size=-1)
+
+
+async def test_a_body_already_received_is_read_without_a_timer(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import fraiseql.asgi.body as body_module
+
+    def no_deadline(seconds: float) -> Any:
+        raise AssertionError("timed a body that needed no wait")
+
+    monkeypatch.setattr(body_module, "Deadline", no_deadline)
+
+    async def receive() -> Message:
+        return {"type": "http.request", "body": b'{"query": "{ a }"}', "more_body": False}
+
+    assert await read_body(receive, 100, 1.0) == b'{"query": "{ a }"}'
+
+
+async def test_a_body_that_must_be_waited_for_is_timed_from_its_first_wait() -> None:
+    async def slow() -> Message:
+        await anyio.sleep(0.01)
+        return {"type": "http.request", "body": b"late", "more_body": False}
+
+    assert await read_body(slow, 100, 1.0) == b"late"
+
+    async def stalled() -> Message:
+        await anyio.sleep_forever()
+        raise AssertionError("unreachable")
+
+    with pytest.raises(TransportError) as refused:
+        await read_body(stalled, 100, 0.05)
+    assert refused.value.status == 408
+
+
+async def test_a_cancelled_wait_for_the_body_cancels_the_receive() -> None:
+    cancelled = anyio.Event()
+    started = anyio.Event()
+
+    async def receive() -> Message:
+        started.set()
+        try:
+            await anyio.sleep_forever()
+        except BaseException:
+            cancelled.set()
+            raise
+        raise AssertionError("unreachable")
+
+    async with anyio.create_task_group() as group:
+        group.start_soon(read_body, receive, 100, 5.0)
+        await started.wait()
+        group.cancel_scope.cancel()
+    assert cancelled.is_set()
+
+
+async def test_a_first_message_at_once_and_more_later_is_read_whole() -> None:
+    chunks = [b"ab", b"cd"]
+
+    async def receive() -> Message:
+        if len(chunks) == 1:
+            await anyio.sleep(0.01)
+        return {"type": "http.request", "body": chunks.pop(0), "more_body": bool(len(chunks))}
+
+    assert await read_body(receive, 100, 1.0) == b"abcd"
