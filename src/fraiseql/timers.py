@@ -56,6 +56,8 @@ class DelayQueue:
             if self._handle is not None:
                 self._handle.cancel()
             self._loop, self._handle = loop, None
+            for stale in calls:  # never made: their owners see them cancelled
+                stale.callback = None
             calls.clear()
         while calls and calls[0].callback is None:  # finished calls, dropped as they pass
             calls.popleft()

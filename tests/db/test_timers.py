@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from fraiseql.timers import DelayQueue, delay_queue
+from fraiseql.timers import Delayed, DelayQueue, delay_queue
 
 
 async def test_calls_run_in_order_once_their_delay_has_passed() -> None:
@@ -73,3 +73,17 @@ def test_a_queue_used_on_a_new_loop_forgets_the_old_loops_calls() -> None:
 def test_one_queue_per_delay_is_shared() -> None:
     assert delay_queue(0.25) is delay_queue(0.25)
     assert delay_queue(0.25) is not delay_queue(0.5)
+
+
+def test_calls_forgotten_with_an_old_loop_read_as_cancelled() -> None:
+    queue = DelayQueue(5.0)
+    made: list[Delayed] = []
+
+    async def schedule() -> None:
+        made.append(queue.call_later(lambda: None))
+
+    asyncio.run(schedule())
+    asyncio.run(schedule())  # the first call is forgotten here
+    first, second = made
+    assert first.callback is None
+    assert second.callback is not None

@@ -381,10 +381,10 @@ class Database:
 
         asyncpg's pool gives a released connection to whoever asks next, which may be a request
         that just arrived rather than one that has waited: under overload some requests wait
-        for the whole acquire timeout while others barely wait. A semaphore of the pool's size
-        in front of it queues request sessions in order (asyncio's semaphore lets no newcomer
-        pass a waiter). The connection is one a request gave back (see :meth:`release`), else
-        one of asyncpg's pool. Give it back with :meth:`release`.
+        for the whole acquire timeout while others barely wait. Turns of the pool's size
+        (:class:`Turns`) in front of it queue request sessions in order: no newcomer passes a
+        waiter. The connection is one a request gave back (see :meth:`release`), else one of
+        asyncpg's pool. Give it back with :meth:`release`.
         """
         pool = self.pool
         await self._turns.take()
@@ -423,7 +423,7 @@ class Database:
         A clean connection (open, outside a transaction) stays with the request sessions for
         the next one, unless something else waits for asyncpg's pool: asyncpg's own release
         schedules a task and re-arms the connection's inactivity timer, two event-loop turns
-        that cost a lookup by id a fifth of its instructions (and the raw floor as much).
+        that cost a lookup by id a quarter of its instructions.
         A connection no request took again for ``LENT_IDLE`` seconds goes back to asyncpg.
         """
         if self._keep(connection):
@@ -456,7 +456,7 @@ class Database:
         ):
             return False
         self._lent.append((connection, time.monotonic()))
-        if self._return_idle is None:
+        if self._return_idle is None or self._return_idle.callback is None:
             self._return_idle = delay_queue(LENT_IDLE).call_later(self._return_idle_lent)
         self._turns.give()
         return True
