@@ -92,17 +92,28 @@ def _tie_breaker(model: TypeModel) -> OrderKey | None:
 def select_one(
     model: TypeModel, by: str, value: str, *, drop: Sequence[str] = (), as_bytes: bool = False
 ) -> Statement:
-    """The document whose ``id`` or ``identifier`` column equals ``value``, without ``drop``."""
+    """The document whose ``id`` or ``identifier`` column equals ``value``, without ``drop``.
+
+    An identifier may be unique per tenant only: read without a tenant's policies, several rows
+    can match, and the one with the smallest id is answered, whatever plan PostgreSQL picks
+    (without the order, a generic plan could answer another than a custom one).
+    """
     table, data, _ = _source(model)
-    column_name = model.definition.id_column if by == "id" else model.definition.identifier_column
+    id_column = model.definition.id_column
+    column_name = id_column if by == "id" else model.definition.identifier_column
     assert column_name is not None
     params = Parameters()
     cast = "uuid" if by == "id" else "text"
     condition = (
         f"{ROW_ALIAS}.{quote_identifier(column_name)} = CAST({params.text(value)} AS {cast})"
     )
+    order = ""
+    if by != "id" and id_column is not None:
+        order = f" ORDER BY {ROW_ALIAS}.{quote_identifier(id_column)}"
     document = document_column(data, drop, as_bytes=as_bytes)
-    return Statement(f"SELECT {document} FROM {table} WHERE {condition} LIMIT 1", params.values)
+    return Statement(
+        f"SELECT {document} FROM {table} WHERE {condition}{order} LIMIT 1", params.values
+    )
 
 
 def select_by_ids(
