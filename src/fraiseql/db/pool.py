@@ -388,12 +388,9 @@ class Database:
         """
         pool = self.pool
         await self._turns.take()
-        lent = self._lent
-        while lent:
-            connection = lent.pop()[0]
-            if _usable(connection):
-                return connection
-            self._give_back([connection])  # asyncpg replaces it
+        kept = self._pop_kept()
+        if kept is not None:
+            return kept
         try:
             return await pool.acquire()
         except BaseException:
@@ -406,15 +403,21 @@ class Database:
         What :meth:`acquire` would return at once, with no coroutine, timer or task: a request
         that finds a connection free needs no time limit on taking it.
         """
-        lent = self._lent
-        if not lent or self._pool is None or not self._turns.take_now():
+        if not self._lent or self._pool is None or not self._turns.take_now():
             return None
+        kept = self._pop_kept()
+        if kept is None:
+            self._turns.give()
+        return kept
+
+    def _pop_kept(self) -> asyncpg.pool.PoolConnectionProxy | None:
+        """The last kept connection still open; closed ones go to asyncpg to be replaced."""
+        lent = self._lent
         while lent:
             connection = lent.pop()[0]
             if _usable(connection):
                 return connection
             self._give_back([connection])
-        self._turns.give()
         return None
 
     async def release(self, connection: asyncpg.pool.PoolConnectionProxy) -> None:
